@@ -1,0 +1,1 @@
+"""Settings and logging: the only place that reads the environment."""

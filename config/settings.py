@@ -1,0 +1,127 @@
+"""One settings object, read from the environment with safe local defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from models.errors import ConfigurationError
+
+DEV_JWT_SECRET = "development-only-secret-change-me-in-production-0123456789"
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the processes need to know, each field named after its variable."""
+
+    app_env: str = "development"
+    log_level: str = "INFO"
+
+    database_url: str = "postgres://postgres@127.0.0.1:5432/activations"
+    db_pool_size: int = 5
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    rabbitmq_management_url: str = "http://guest:guest@127.0.0.1:15672"
+    publish_timeout: float = 5.0
+    publisher_channels: int = 4
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_workers: int = 1
+    public_url: str = ""
+
+    jwt_secret: str = ""
+    jwt_access_ttl: int = 1800
+    password_time_cost: int = 2
+    password_memory_kib: int = 19456
+    password_parallelism: int = 1
+
+    worker_processes: int = 2
+    worker_prefetch: int = 16
+    notifier_processes: int = 1
+    notifier_prefetch: int = 8
+    delivery_limit: int = 5
+    retry_delay_ms: int = 2000
+    shutdown_grace: float = 30.0
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout: float = 10.0
+    mail_from: str = "Ativações <nao-responda@ativacoes.local>"
+
+    smtp_sink_host: str = "127.0.0.1"
+    smtp_sink_port: int = 1025
+    mail_dir: str = "var/mail"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (the process environment by default)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None:
+                continue
+            kind = type(getattr(cls, f.name))
+            try:
+                if kind is bool:
+                    values[f.name] = _bool(raw)
+                elif kind is int:
+                    values[f.name] = int(raw)
+                elif kind is float:
+                    values[f.name] = float(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"Environment variable {f.name.upper()}={raw!r} is not a valid "
+                    f"{kind.__name__}: {exc}. Fix or unset it."
+                ) from exc
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse settings that would run insecurely or not at all."""
+        if self.app_env == "production" and not self.jwt_secret:
+            raise ConfigurationError(
+                "JWT_SECRET is not set. In production it has no default: "
+                "set it to a random string of at least 32 characters."
+            )
+        if self.jwt_secret and len(self.jwt_secret) < 32:
+            raise ConfigurationError("JWT_SECRET must be at least 32 characters long.")
+        if self.smtp_tls and self.smtp_starttls:
+            raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
+        for name in ("worker_processes", "notifier_processes", "worker_prefetch", "db_pool_size"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name.upper()} must be at least 1.")
+
+    @property
+    def secret(self) -> str:
+        """The JWT signing secret; the development one only outside production."""
+        return self.jwt_secret or DEV_JWT_SECRET
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach the API, for links in answers and logs."""
+        return self.public_url.rstrip("/") or f"http://{self.api_host}:{self.api_port}"
+
+
+def load() -> Settings:
+    """The settings of this process."""
+    return Settings.from_env()

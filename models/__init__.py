@@ -1,0 +1,1 @@
+"""Domain: ORM entities, the state machine, message schemas and identifiers."""

@@ -1,0 +1,44 @@
+"""Database wiring: the Tortoise configuration (also read by aerich) and its lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from tortoise import Tortoise
+
+from config.settings import Settings, load
+
+MODEL_MODULES = ["models.entities", "aerich.models"]
+
+
+def tortoise_config(settings: Settings, pool_size: int | None = None) -> dict[str, Any]:
+    """The Tortoise configuration for `settings`, with a bounded connection pool."""
+    size = pool_size or settings.db_pool_size
+    url = settings.database_url
+    parts = urlsplit(url)
+    query = f"minsize=1&maxsize={size}"
+    url = urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
+    return {
+        "connections": {"default": url},
+        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def connect(settings: Settings, pool_size: int | None = None) -> None:
+    """Open this process's connection pool (call from a start-up hook, never at import)."""
+    await Tortoise.init(config=tortoise_config(settings, pool_size), _enable_global_fallback=True)
+
+
+async def disconnect() -> None:
+    """Close this process's connection pool."""
+    await Tortoise.close_connections()
+
+
+def __getattr__(name: str) -> Any:
+    # aerich reads TORTOISE_ORM; build it lazily so importing this module reads no environment.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(load())
+    raise AttributeError(name)

@@ -1,0 +1,32 @@
+"""Identifiers: time-ordered UUIDs (version 7) so new rows land at the end of indexes."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+
+
+def uuid7(now_ms: int | None = None) -> uuid.UUID:
+    """A RFC 9562 version-7 UUID: 48 bits of Unix milliseconds, then random bits."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return uuid.UUID(int=value)
+
+
+def issued_at(value: uuid.UUID) -> datetime | None:
+    """When a version-7 UUID was made, or None for any other version."""
+    if value.version != 7:
+        return None
+    return datetime.fromtimestamp((value.int >> 80) / 1000, tz=UTC)
+
+
+def parse_uuid(raw: str) -> uuid.UUID | None:
+    """The UUID written in `raw`, or None when it is not one."""
+    try:
+        return uuid.UUID(raw)
+    except (ValueError, AttributeError, TypeError):
+        return None

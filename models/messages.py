@@ -1,0 +1,104 @@
+"""What travels through RabbitMQ: command and mail-job schemas, and their names there."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from models.errors import InvalidMessage
+from models.state_machine import CommandType
+
+SCHEMA_VERSION = 1
+
+COMMANDS_EXCHANGE = "activations.commands"
+COMMANDS_QUEUE = "activations.commands"
+EVENTS_EXCHANGE = "activations.events"
+MAIL_EXCHANGE = "activations.mail"
+MAIL_QUEUE = "activations.mail"
+MAIL_ROUTING_KEY = "mail"
+DEAD_LETTER_EXCHANGE = "activations.dead"
+
+
+def dead_letter_queue(queue: str) -> str:
+    """The queue where messages that `queue` could never process end up."""
+    return f"{queue}.dead"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One user command, as published by the API and applied by a worker."""
+
+    id: uuid.UUID
+    type: CommandType
+    activation_id: uuid.UUID
+    actor_cpf: str
+    issued_at: datetime
+    company_cnpj: str | None = None
+    reason: str | None = None
+
+    def encode(self) -> bytes:
+        body = {"v": SCHEMA_VERSION, **asdict(self)}
+        return orjson.dumps(body)
+
+    @classmethod
+    def decode(cls, body: bytes) -> Command:
+        data = _load(body)
+        try:
+            command = cls(
+                id=uuid.UUID(data["id"]),
+                type=CommandType(data["type"]),
+                activation_id=uuid.UUID(data["activation_id"]),
+                actor_cpf=_str(data["actor_cpf"]),
+                issued_at=datetime.fromisoformat(data["issued_at"]),
+                company_cnpj=_opt_str(data.get("company_cnpj")),
+                reason=_opt_str(data.get("reason")),
+            )
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise InvalidMessage(f"Command body does not match schema v{SCHEMA_VERSION}: {exc!r}") from exc
+        if command.type is CommandType.REQUEST and not command.company_cnpj:
+            raise InvalidMessage("A request command needs company_cnpj.")
+        return command
+
+
+@dataclass(frozen=True)
+class MailJob:
+    """One e-mail to send: a pointer to its notification row, which holds the rest."""
+
+    notification_id: uuid.UUID
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"v": SCHEMA_VERSION, "notification_id": self.notification_id})
+
+    @classmethod
+    def decode(cls, body: bytes) -> MailJob:
+        data = _load(body)
+        try:
+            return cls(notification_id=uuid.UUID(data["notification_id"]))
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise InvalidMessage(f"Mail job does not match schema v{SCHEMA_VERSION}: {exc!r}") from exc
+
+
+def _load(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidMessage(f"Body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidMessage("Body is not a JSON object.")
+    if data.get("v") != SCHEMA_VERSION:
+        raise InvalidMessage(f"Unsupported schema version {data.get('v')!r}; expected {SCHEMA_VERSION}.")
+    return data
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
