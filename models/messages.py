@@ -23,6 +23,11 @@ MAIL_ROUTING_KEY = "mail"
 DEAD_LETTER_EXCHANGE = "activations.dead"
 
 
+def to_json(value: Any) -> bytes:
+    """JSON bytes for API answers and messages; ids and times as strings (ISO-8601 with offset)."""
+    return orjson.dumps(value, default=str)
+
+
 def dead_letter_queue(queue: str) -> str:
     """The queue where messages that `queue` could never process end up."""
     return f"{queue}.dead"

@@ -1,0 +1,126 @@
+"""The development SMTP sink stores what `send` delivers; `send` fails fast and transiently."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from models.entities import NotificationKind
+from workers.mail import MailContext, MailUnavailable, render, send
+from workers.smtp_sink import SinkPortInUse, serve
+
+SENDER = "Ativações <nao-responda@ativacoes.local>"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until_listening(port: int) -> None:
+    async with asyncio.timeout(5):
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.02)
+            else:
+                writer.close()
+                await writer.wait_closed()
+                return
+
+
+@contextlib.asynccontextmanager
+async def running_sink(settings: Settings) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        await wait_until_listening(settings.smtp_sink_port)
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+
+def message(message_id: str = "<sink-test@ativacoes.local>") -> EmailMessage:
+    ctx = MailContext(
+        recipient_name="Maria Souza",
+        recipient_email="maria@example.com",
+        company_name="Oficina Ágil",
+        company_cnpj="11222333000181",
+        activation_id="0193e0f2-7c3a-7b4e-9f10-2a3b4c5d6e7f",
+        kind=NotificationKind.APPROVED,
+        happened_at=datetime(2026, 12, 3, 17, 5, tzinfo=UTC),
+    )
+    return render(ctx, SENDER, message_id)
+
+
+async def test_a_message_sent_to_the_sink_is_stored_as_one_eml_file(tmp_path: Path) -> None:
+    port = free_port()
+    settings = Settings(smtp_sink_port=port, smtp_port=port, mail_dir=str(tmp_path / "mail"))
+    sent = message()
+
+    async with running_sink(settings):
+        await send(sent, settings)
+
+    files = list((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 1
+    stored = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert stored["To"] == sent["To"]
+    assert stored["Subject"] == sent["Subject"]
+    assert stored["Message-ID"] == sent["Message-ID"]
+    assert list((tmp_path / "mail").iterdir()) == files  # no temporary file left behind
+
+
+async def test_the_sink_refuses_to_start_on_a_port_already_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(smtp_sink_port=port, mail_dir=str(tmp_path))
+
+        with pytest.raises(SinkPortInUse, match=f"Port {port} is already in use"):
+            await serve(settings, asyncio.Event())
+
+
+async def test_sending_where_nothing_listens_is_transient_and_quick() -> None:
+    settings = Settings(smtp_port=free_port(), smtp_timeout=5)
+    started = time.monotonic()
+
+    with pytest.raises(MailUnavailable):
+        await send(message(), settings)
+
+    assert time.monotonic() - started < 2
+
+
+async def test_a_server_that_never_greets_is_transient_within_the_timeout() -> None:
+    release = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = Settings(smtp_port=port, smtp_timeout=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(MailUnavailable):
+            await send(message(), settings)
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+
+    assert time.monotonic() - started < 3

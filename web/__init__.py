@@ -1,0 +1,1 @@
+"""The HTTP API: Sanic routes that read PostgreSQL and publish commands to RabbitMQ."""

@@ -1,0 +1,70 @@
+"""Build the Sanic application: routes, authentication, docs, and per-process connections."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import logging
+
+from sanic import Sanic
+from sanic_ext import Extend
+
+from config import logging as logging_config
+from config.settings import Settings, load
+from models import db
+from models.messages import to_json
+from models.passwords import hash_password, hasher
+from web import auth, errors, metrics
+from web.routes import activations, companies, health
+from workers.broker import Broker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> Sanic:
+    """The API application; connections open in listeners, once per server process."""
+    app = Sanic("activations", dumps=to_json, configure_logging=False)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_URL_PREFIX = "/docs"
+    app.config.OAS_UI_SWAGGER_URL = "/"  # so /docs itself is the UI
+    app.config.OAS_TITLE = "Activation requests API"
+    app.config.OAS_DESCRIPTION = (
+        "Log in at POST /auth with your CPF and password, then send the access token as "
+        "`Authorization: Bearer <token>`. Commands answer 202 once RabbitMQ has them."
+    )
+    app.config.CORS = False
+    app.config.HEALTH = False
+    Extend(app)
+    app.ext.openapi.add_security_scheme("token", "http", scheme="bearer", bearer_format="JWT")
+    app.ctx.settings = settings
+    auth.setup(app, settings)
+    errors.register(app)
+    metrics.install(app)
+    for module in (health, companies, activations):
+        app.blueprint(module.bp)
+
+    @app.before_server_start
+    async def open_connections(app: Sanic) -> None:
+        await db.connect(settings)
+        app.ctx.hasher = hasher(settings)
+        loop = asyncio.get_running_loop()
+        app.ctx.dummy_hash = await loop.run_in_executor(None, hash_password, app.ctx.hasher, "not-a-password")
+        app.ctx.broker = Broker(settings, f"api pid {os.getpid()}")
+        # Connect in the background: the API serves reads and /health while RabbitMQ is away.
+        app.ctx.broker_task = asyncio.create_task(app.ctx.broker.connect_with_retry())
+
+    @app.after_server_stop
+    async def close_connections(app: Sanic) -> None:
+        app.ctx.broker_task.cancel()
+        await app.ctx.broker.close()
+        await db.disconnect()
+
+    return app
+
+
+def build() -> Sanic:
+    """Factory for each server process: read settings, configure logging, build the app."""
+    settings = load()
+    logging_config.setup(settings.log_level, "api")
+    return create_app(settings)

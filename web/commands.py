@@ -1,0 +1,83 @@
+"""Turn an HTTP call into a command: check what is cheap to check, publish, confirm."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from models.entities import Activation, ActivationEvent
+from models.ids import issued_at, uuid7
+from models.messages import COMMANDS_EXCHANGE, Command
+from models.state_machine import Actor, CommandType, Rejected, apply
+from web.errors import ApiError, from_rejection
+from workers.broker import Broker, BrokerUnavailable, Unroutable
+
+log = logging.getLogger(__name__)
+
+# Ids the API handed out this recently may belong to a request still in the queue.
+QUEUED_GRACE = timedelta(minutes=10)
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2b8e-3d4a-4e5f-9a7b-1c2d3e4f5a6b")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The logged-in user, from the token's claims."""
+
+    cpf: str
+    superuser: bool
+
+    @classmethod
+    def from_claims(cls, user: dict[str, Any]) -> Caller:
+        return cls(cpf=str(user["cpf"]), superuser=bool(user.get("superuser")))
+
+
+def ids_for(caller: Caller, action: str, key: str | None, activation_id: uuid.UUID | None) -> tuple[uuid.UUID, uuid.UUID]:
+    """Command and activation ids: fresh, or derived from an Idempotency-Key so a retry repeats them."""
+    if key is None:
+        return uuid7(), activation_id or uuid7()
+    seed = f"{caller.cpf}\n{action}\n{activation_id or ''}\n{key}"
+    command_id = uuid.uuid5(IDEMPOTENCY_NAMESPACE, seed)
+    return command_id, activation_id or uuid.uuid5(IDEMPOTENCY_NAMESPACE, seed + "\nactivation")
+
+
+async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUID) -> None:
+    """Reject early what the database already shows to be impossible; the worker decides the rest."""
+    activation = await Activation.get_or_none(id=activation_id)
+    if activation is None:
+        if await ActivationEvent.exists(activation_id=activation_id):
+            raise ApiError(409, "already_final", "This activation request was rejected and cannot change.")
+        made = issued_at(activation_id)
+        if made is None or datetime.now(UTC) - made > QUEUED_GRACE:
+            raise ApiError(404, "not_found", f"There is no activation {activation_id}.")
+        return  # probably still queued: let the worker decide once the request is applied
+    role = Actor(is_requester=activation.requester_id == caller.cpf, is_superuser=caller.superuser)
+    if not role.is_requester and not role.is_superuser:
+        raise ApiError(403, "forbidden", "You may only act on your own activations.")
+    try:
+        apply(activation.status, command, role)
+    except Rejected as rejection:
+        raise from_rejection(rejection) from None
+
+
+async def publish(broker: Broker, command: Command) -> None:
+    """Publish `command` and return only once RabbitMQ has it safely; 503 otherwise."""
+    try:
+        await broker.publish(COMMANDS_EXCHANGE, command.type.value, command.encode(), str(command.id))
+    except Unroutable as exc:
+        log.error("Command %s could not be routed (%s); is the commands queue bound?", command.id, exc)
+        raise ApiError(503, "broker_unroutable",
+                       "The command could not be queued; nothing was done. Try again shortly.") from exc
+    except BrokerUnavailable as exc:
+        log.warning("Command %s was not confirmed by RabbitMQ: %s", command.id, exc)
+        raise ApiError(503, "broker_unavailable",
+                       "The message broker did not accept the command; nothing was done. Try again shortly.") from exc
+    log.info("Queued %s %s for activation %s by %s.", command.type, command.id, command.activation_id, command.actor_cpf)
+
+
+def new_command(caller: Caller, kind: CommandType, command_id: uuid.UUID, activation_id: uuid.UUID,
+                company: str | None = None, reason: str | None = None) -> Command:
+    return Command(id=command_id, type=kind, activation_id=activation_id, actor_cpf=caller.cpf,
+                   issued_at=datetime.now(UTC), company_cnpj=company, reason=reason)

@@ -1,0 +1,147 @@
+"""Activation routes: the four commands (GET or POST) and the two reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+from sanic_jwt import inject_user, protected
+
+from models.entities import Activation, ActivationEvent, Company
+from models.state_machine import CommandType, Status
+from web import commands, params
+from web.commands import Caller
+from web.errors import ApiError
+from web.views import activation_view, company_view, event_view
+
+bp = Blueprint("activations")
+
+COMMAND_METHODS = ["GET", "POST"]
+
+
+def _accepted(request: Request, activation_id: Any, command_id: Any) -> HTTPResponse:
+    href = f"{request.app.ctx.settings.base_url}/activations/{activation_id}"
+    return json({"id": activation_id, "command_id": command_id, "status": "queued", "href": href},
+                status=202, headers={"Location": href})
+
+
+@bp.route("/activations/request", methods=COMMAND_METHODS)
+@openapi.summary("Ask for a product to be activated at a company")
+@openapi.parameter("company", str, "query", required=True, description="the company's CNPJ")
+@openapi.parameter("Idempotency-Key", str, "header")
+@openapi.secured("token")
+@protected()
+@inject_user()
+async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResponse:
+    caller = Caller.from_claims(user)
+    cnpj = params.cnpj(params.param(request, "company"), required=True)
+    key = params.idempotency_key(request)
+    command_id, activation_id = commands.ids_for(caller, "request", key, None)
+    if key is not None and await Activation.exists(id=activation_id, requester_id=caller.cpf):
+        return _accepted(request, activation_id, command_id)  # a retry of a request already applied
+    if not await Company.exists(cnpj=cnpj):
+        raise ApiError(404, "company_not_found", f"There is no partner company with CNPJ {cnpj}.")
+    if await Activation.exists(requester_id=caller.cpf, company_id=cnpj, status=Status.PENDING):
+        raise ApiError(409, "duplicate_pending", f"You already have a pending activation at company {cnpj}.")
+    command = commands.new_command(caller, CommandType.REQUEST, command_id, activation_id, company=cnpj)
+    await commands.publish(request.app.ctx.broker, command)
+    return _accepted(request, activation_id, command_id)
+
+
+async def _act(request: Request, user: dict[str, Any], raw_id: str, kind: CommandType,
+               reason: str | None = None) -> HTTPResponse:
+    caller = Caller.from_claims(user)
+    activation_id = params.activation_id(raw_id)
+    key = params.idempotency_key(request)
+    command_id, _ = commands.ids_for(caller, kind.value, key, activation_id)
+    await commands.precheck(caller, kind, activation_id)
+    command = commands.new_command(caller, kind, command_id, activation_id, reason=reason)
+    await commands.publish(request.app.ctx.broker, command)
+    return _accepted(request, activation_id, command_id)
+
+
+@bp.route("/activations/<raw_id:str>/cancel", methods=COMMAND_METHODS)
+@openapi.summary("Cancel your own pending activation")
+@openapi.secured("token")
+@protected()
+@inject_user()
+async def cancel(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
+    return await _act(request, user, raw_id, CommandType.CANCEL)
+
+
+@bp.route("/activations/<raw_id:str>/approve", methods=COMMAND_METHODS)
+@openapi.summary("Approve a pending activation (super-users)")
+@openapi.secured("token")
+@protected()
+@inject_user()
+async def approve(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
+    return await _act(request, user, raw_id, CommandType.APPROVE)
+
+
+@bp.route("/activations/<raw_id:str>/refuse", methods=COMMAND_METHODS)
+@openapi.summary("Refuse a pending activation (super-users), with an optional reason")
+@openapi.parameter("reason", str, "query")
+@openapi.secured("token")
+@protected()
+@inject_user()
+async def refuse(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
+    return await _act(request, user, raw_id, CommandType.REFUSE, reason=params.reason(request))
+
+
+@bp.get("/activations/<raw_id:str>")
+@openapi.summary("One activation with its history")
+@openapi.secured("token")
+@protected()
+@inject_user()
+async def view(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
+    caller = Caller.from_claims(user)
+    activation_id = params.activation_id(raw_id)
+    activation = await Activation.get_or_none(id=activation_id).prefetch_related("company")
+    history = await ActivationEvent.filter(activation_id=activation_id).order_by("id")
+    if activation is None and not history:
+        raise ApiError(404, "not_found", f"There is no activation {activation_id} (yet: a request just "
+                       "accepted appears once a worker has applied it).")
+    owner = activation.requester_id if activation is not None else history[0].actor_cpf
+    if owner != caller.cpf and not caller.superuser:
+        raise ApiError(403, "forbidden", "You may only see your own activations.")
+    if activation is None:  # the request itself was rejected: there is only its history
+        body: dict[str, Any] = {"id": activation_id, "status": "rejected", "requester_cpf": owner,
+                                "company_cnpj": history[0].company_cnpj}
+    else:
+        body = activation_view(activation, request.app.ctx.settings.base_url)
+        body["company"] = company_view(activation.company)
+    body["history"] = [event_view(e) for e in history]
+    return json(body)
+
+
+@bp.get("/activations")
+@openapi.summary("List activations: your own, or all of them for super-users")
+@openapi.parameter("status", str, "query")
+@openapi.parameter("company", str, "query")
+@openapi.parameter("page", int, "query")
+@openapi.parameter("per_page", int, "query")
+@openapi.secured("token")
+@protected()
+@inject_user()
+async def list_activations(request: Request, user: dict[str, Any]) -> HTTPResponse:
+    caller = Caller.from_claims(user)
+    query = Activation.all()
+    if not caller.superuser:
+        query = query.filter(requester_id=caller.cpf)
+    status = request.args.get("status")
+    if status:
+        if status not in {s.value for s in Status}:
+            raise ApiError(422, "invalid_status", f"status must be one of {', '.join(s.value for s in Status)}.")
+        query = query.filter(status=status)
+    company = params.cnpj(request.args.get("company"), required=False)
+    if company:
+        query = query.filter(company_id=company)
+    page = params.positive_int(request, "page", 1, 1_000_000)
+    per_page = params.positive_int(request, "per_page", 20, 100)
+    total = await query.count()
+    rows = await query.order_by("-created_at", "-id").offset((page - 1) * per_page).limit(per_page)
+    base = request.app.ctx.settings.base_url
+    return json({"items": [activation_view(a, base) for a in rows], "total": total,
+                 "page": page, "per_page": per_page})

@@ -1,0 +1,1 @@
+"""Background processes: command workers, the notifier, the SMTP sink and their pool."""

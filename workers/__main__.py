@@ -1,0 +1,43 @@
+"""Command line of the background processes: `python -m workers {pool,run,smtp-sink}`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from config.settings import load
+from models.errors import ConfigurationError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
+    sub = parser.add_subparsers(dest="action", required=True)
+    pool = sub.add_parser("pool", help="run the worker pools (both roles unless named)")
+    pool.add_argument("roles", nargs="*", metavar="{command,notifier}", help="default: both")
+    run = sub.add_parser("run", help="run a single worker process")
+    run.add_argument("role", choices=["command", "notifier"])
+    sub.add_parser("smtp-sink", help="run the local SMTP sink that stores mail under MAIL_DIR")
+    args = parser.parse_args(argv)
+    if args.action == "pool" and not set(args.roles) <= {"command", "notifier"}:
+        parser.error(f"unknown role(s) {sorted(set(args.roles) - {'command', 'notifier'})}; use command or notifier")
+    try:
+        settings = load()
+    except ConfigurationError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.action == "pool":
+        from workers import pool as pool_module
+
+        return pool_module.main(settings, args.roles or ["command", "notifier"])
+    if args.action == "run":
+        from workers import process
+
+        return process.main(args.role, settings)
+    from workers import smtp_sink
+
+    smtp_sink.main(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""One RabbitMQ connection per process and a pool of confirming channels to publish on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from aio_pika.pool import Pool
+
+from config.settings import Settings
+from models.errors import TransientError
+from workers import topology
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(TransientError):
+    """RabbitMQ did not take the message: down, unreachable or too slow to confirm."""
+
+
+class Unroutable(TransientError):
+    """RabbitMQ confirmed the message could not be routed to any queue."""
+
+
+class Broker:
+    """This process's link to RabbitMQ: connect once, publish with confirms, close once."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        self.connection: AbstractRobustConnection | None = None
+        self._channels: Pool[AbstractChannel] | None = None
+
+    @property
+    def is_connected(self) -> bool:
+        return self.connection is not None and not self.connection.is_closed
+
+    async def connect(self) -> None:
+        """Open the connection, declare the topology, and prepare the publishing channels."""
+        self.connection = await aio_pika.connect_robust(
+            self.settings.amqp_url,
+            client_properties={"connection_name": self.name},
+            timeout=self.settings.publish_timeout,
+        )
+        channel = await self.connection.channel()
+        await topology.declare(channel, self.settings)
+        await channel.close()
+        self._channels = Pool(self._open_channel, max_size=self.settings.publisher_channels)
+        log.info("Connected to RabbitMQ as %s; topology declared.", self.name)
+
+    async def connect_with_retry(self) -> None:
+        """Keep trying to connect until RabbitMQ answers, backing off up to 30 s."""
+        delay = 1.0
+        while True:
+            try:
+                await self.connect()
+                return
+            except (OSError, aiormq.exceptions.AMQPError, asyncio.TimeoutError) as exc:
+                log.warning(
+                    "RabbitMQ at %s is not answering (%s); retrying in %.0f s. Is the broker running?",
+                    _redact(self.settings.amqp_url), exc, delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _open_channel(self) -> AbstractChannel:
+        assert self.connection is not None
+        return await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+
+    async def publish(
+        self, exchange: str, routing_key: str, body: bytes, message_id: str, *, mandatory: bool = True
+    ) -> None:
+        """Publish a persistent JSON message and wait for the broker's confirm, or raise."""
+        if self._channels is None or not self.is_connected:
+            raise BrokerUnavailable("Not connected to RabbitMQ.")
+        message = aio_pika.Message(
+            body,
+            message_id=message_id,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            timestamp=datetime.now(UTC),
+            app_id=self.name,
+        )
+        timeout = self.settings.publish_timeout
+        try:
+            async with self._channels.acquire() as channel:
+                target = await channel.get_exchange(exchange, ensure=False)
+                await asyncio.wait_for(
+                    target.publish(message, routing_key, mandatory=mandatory), timeout=timeout
+                )
+        except aio_pika.exceptions.PublishError as exc:
+            raise Unroutable(f"No queue is bound to {exchange}/{routing_key}.") from exc
+        except asyncio.TimeoutError as exc:
+            raise BrokerUnavailable(f"RabbitMQ did not confirm within {timeout:.0f} s.") from exc
+        except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
+            raise BrokerUnavailable(f"RabbitMQ refused or dropped the message: {exc!r}") from exc
+
+    async def close(self) -> None:
+        if self._channels is not None:
+            await self._channels.close()
+        if self.connection is not None:
+            await self.connection.close()
+        log.info("Closed the RabbitMQ connection of %s.", self.name)
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for log lines."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[1]}"

@@ -1,0 +1,157 @@
+"""E-mail to customers: a pure `render` of each notification and an I/O `send` over SMTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+
+from config.settings import Settings
+from models.entities import NotificationKind
+from models.errors import PermanentError, TransientError
+
+BRASILIA = ZoneInfo("America/Sao_Paulo")
+
+SUBJECTS = {
+    NotificationKind.RECEIVED: "Pedido de ativação recebido",
+    NotificationKind.APPROVED: "Pedido de ativação aprovado",
+    NotificationKind.REFUSED: "Pedido de ativação recusado",
+    NotificationKind.CANCELLED: "Pedido de ativação cancelado",
+}
+
+# What happened, completed by "na empresa <name> (CNPJ <cnpj>)".
+OUTCOMES = {
+    NotificationKind.RECEIVED: "Recebemos o seu pedido de ativação na empresa {company}. "
+    "Avisaremos por e-mail assim que ele for analisado.",
+    NotificationKind.APPROVED: "O seu pedido de ativação na empresa {company} foi aprovado.",
+    NotificationKind.REFUSED: "O seu pedido de ativação na empresa {company} foi recusado.",
+    NotificationKind.CANCELLED: "O seu pedido de ativação na empresa {company} foi cancelado "
+    "conforme solicitado.",
+}
+
+WHEN_LABELS = {
+    NotificationKind.RECEIVED: "Recebido em",
+    NotificationKind.APPROVED: "Aprovado em",
+    NotificationKind.REFUSED: "Recusado em",
+    NotificationKind.CANCELLED: "Cancelado em",
+}
+
+
+class MailRejected(PermanentError):
+    """This e-mail can never be delivered: the server refused it for good (5xx) or it cannot be written."""
+
+
+class MailUnavailable(TransientError):
+    """The mail server is unreachable, slow or asked us to try later (4xx)."""
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """Everything one notification e-mail says, already loaded from the database."""
+
+    recipient_name: str
+    recipient_email: str
+    company_name: str
+    company_cnpj: str
+    activation_id: str
+    kind: NotificationKind
+    happened_at: datetime
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # A naive time would be read as the server's local time and misstate the hour.
+        if self.happened_at.tzinfo is None or self.happened_at.utcoffset() is None:
+            raise ValueError("MailContext.happened_at must be timezone-aware.")
+
+
+def format_cnpj(cnpj: str) -> str:
+    """A CNPJ as people write it (00.000.000/0000-00); anything else unchanged."""
+    if len(cnpj) != 14 or not cnpj.isdigit():
+        return cnpj
+    return f"{cnpj[:2]}.{cnpj[2:5]}.{cnpj[5:8]}/{cnpj[8:12]}-{cnpj[12:]}"
+
+
+def format_brasilia(moment: datetime) -> str:
+    """An aware time as Brazilian customers read it, e.g. '03/12/2026 às 14:05 (horário de Brasília)'."""
+    local = moment.astimezone(BRASILIA)
+    return f"{local:%d/%m/%Y} às {local:%H:%M} (horário de Brasília)"
+
+
+def subject(ctx: MailContext) -> str:
+    """The subject line: the event and the company."""
+    return f"{SUBJECTS[ctx.kind]} — {ctx.company_name}"
+
+
+def body(ctx: MailContext) -> str:
+    """The plain-text body, in Portuguese."""
+    company = f"{ctx.company_name} (CNPJ {format_cnpj(ctx.company_cnpj)})"
+    lines = [f"Olá, {ctx.recipient_name}.", "", OUTCOMES[ctx.kind].format(company=company)]
+    if ctx.kind is NotificationKind.REFUSED and ctx.reason:
+        lines += ["", f"Motivo: {ctx.reason}"]
+    lines += [
+        "",
+        f"Número do pedido: {ctx.activation_id}",
+        f"{WHEN_LABELS[ctx.kind]}: {format_brasilia(ctx.happened_at)}",
+        "",
+        "Este é um e-mail automático; por favor, não responda.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render(ctx: MailContext, sender: str, message_id: str) -> EmailMessage:
+    """The e-mail for `ctx`, from `sender`; the same arguments always give the same bytes."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = Address(display_name=ctx.recipient_name, addr_spec=ctx.recipient_email)
+    message["Subject"] = subject(ctx)
+    message["Date"] = format_datetime(ctx.happened_at)
+    message["Message-ID"] = message_id
+    # Quoted-printable keeps the body 7-bit, so any relay takes it without 8BITMIME.
+    message.set_content(body(ctx), charset="utf-8", cte="quoted-printable")
+    return message
+
+
+async def send(message: EmailMessage, settings: Settings) -> None:
+    """Hand `message` to the configured SMTP server, or raise MailRejected / MailUnavailable."""
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    try:
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            use_tls=settings.smtp_tls,
+            # An explicit False: None would make aiosmtplib upgrade whenever the server offers it.
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({r.code for r in exc.recipients})
+        text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        # Greylisting and full mailboxes answer 4xx: worth another try later.
+        if any(code < 500 for code in codes):
+            raise MailUnavailable(f"The mail server at {where} deferred the recipients ({text}).") from exc
+        raise MailRejected(f"The mail server at {where} refused the recipients ({text}).") from exc
+    except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPConnectResponseError,
+            aiosmtplib.SMTPHeloError) as exc:
+        # These refuse the session, not this e-mail: every message would fail until the
+        # server or our settings change, so keep the e-mail pending instead of failing it.
+        raise MailUnavailable(
+            f"The mail server at {where} refused the session ({exc.code} {exc.message}); "
+            "check SMTP_HOST, SMTP_USERNAME and SMTP_PASSWORD."
+        ) from exc
+    except aiosmtplib.SMTPResponseException as exc:
+        answer = f"{exc.code} {exc.message}"
+        if exc.code >= 500:
+            raise MailRejected(f"The mail server at {where} refused the e-mail ({answer}).") from exc
+        raise MailUnavailable(f"The mail server at {where} deferred the e-mail ({answer}).") from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        # Timeouts and lost connections are OSError subclasses (TimeoutError, ConnectionError).
+        raise MailUnavailable(f"The mail server at {where} is unavailable: {exc!r}.") from exc

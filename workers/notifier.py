@@ -1,0 +1,158 @@
+"""The notifier's handler: turn one mail job into one sent e-mail, recorded in its notification."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.errors import MessageError
+from email.utils import make_msgid, parseaddr
+
+import asyncpg
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import DBConnectionError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from config.settings import Settings
+from models.entities import Notification, NotificationKind, NotificationStatus
+from models.errors import PermanentError, TransientError
+from models.messages import MailJob
+from workers.consumer import Handler
+from workers.mail import MailContext, MailRejected, MailUnavailable, render, send
+
+log = logging.getLogger(__name__)
+
+# Errors that mean PostgreSQL is down, restarting or unreachable, not that the job is bad.
+DB_UNAVAILABLE = (
+    DBConnectionError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    # Admin shutdown, crash recovery, "cannot connect now" while the server restarts.
+    asyncpg.exceptions.OperatorInterventionError,
+    # Serialization failures and deadlocks: the same transaction may pass next time.
+    asyncpg.exceptions.TransactionRollbackError,
+    OSError,
+)
+
+LAST_ERROR_LIMIT = 2000
+
+
+class UnknownNotification(PermanentError):
+    """A mail job points at a notification that does not exist."""
+
+
+class DatabaseUnavailable(TransientError):
+    """PostgreSQL could not be reached while handling a mail job."""
+
+
+def make_handler(settings: Settings) -> Handler:
+    """The handler of the mail queue: send each job's e-mail, at most once per notification."""
+    domain = sender_domain(settings.mail_from)
+
+    async def handle(body: bytes) -> None:
+        job = MailJob.decode(body)
+        notification_id = job.notification_id
+        with _database_errors_as_transient(notification_id):
+            try:
+                await _deliver(notification_id, settings, domain)
+            except MailRejected as exc:
+                # The transaction rolled back with the send; record the failure on its own.
+                await _record_failure(notification_id, exc, give_up=True)
+                log.error("Notification %s can never be sent and is marked failed: %s", notification_id, exc)
+                raise
+            except MailUnavailable as exc:
+                await _record_failure(notification_id, exc, give_up=False)
+                log.warning("Notification %s is still pending; it will be retried: %s", notification_id, exc)
+                raise
+
+    return handle
+
+
+async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str) -> None:
+    """Send the notification's e-mail unless it went already, and mark it sent."""
+    async with in_transaction() as conn:
+        # The row lock makes a second notifier holding the same job wait, then see SENT.
+        notification = await (
+            Notification.filter(id=notification_id).select_for_update().using_db(conn).get_or_none()
+        )
+        if notification is None:
+            raise UnknownNotification(f"Notification {notification_id} does not exist; its mail job is void.")
+        if notification.status == NotificationStatus.SENT:
+            log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
+            return
+
+        ctx = await _context(notification, conn)
+        message_id = make_msgid(idstring=str(notification.id), domain=domain)
+        try:
+            message = render(ctx, settings.mail_from, message_id)
+        except (ValueError, MessageError) as exc:
+            raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
+        await send(message, settings)
+
+        notification.status = NotificationStatus.SENT
+        notification.message_id = message_id
+        notification.sent_at = datetime.now(UTC)
+        notification.attempts += 1
+        await notification.save(
+            using_db=conn, update_fields=["status", "message_id", "sent_at", "attempts"]
+        )
+    log.info(
+        "Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
+        ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id,
+    )
+
+
+async def _context(notification: Notification, conn: BaseDBAsyncClient) -> MailContext:
+    """What the e-mail of `notification` says, read in the caller's transaction."""
+    await notification.fetch_related("recipient", "activation__company", "event", using_db=conn)
+    recipient = notification.recipient
+    activation = notification.activation
+    company = activation.company
+    kind = NotificationKind(notification.kind)
+    return MailContext(
+        recipient_name=recipient.name,
+        recipient_email=recipient.email,
+        company_name=company.name,
+        company_cnpj=company.cnpj,
+        activation_id=str(activation.id),
+        kind=kind,
+        happened_at=_aware(notification.event.created_at),
+        reason=activation.reason if kind is NotificationKind.REFUSED else None,
+    )
+
+
+async def _record_failure(notification_id: uuid.UUID, exc: Exception, *, give_up: bool) -> None:
+    """Count a failed attempt and keep its error; `give_up` also marks the notification failed."""
+    changes: dict[str, object] = {
+        "attempts": F("attempts") + 1,
+        "last_error": str(exc)[:LAST_ERROR_LIMIT],
+    }
+    if give_up:
+        changes["status"] = NotificationStatus.FAILED
+    # Never downgrade a notification that another notifier managed to send meanwhile.
+    await Notification.filter(id=notification_id).exclude(status=NotificationStatus.SENT).update(**changes)
+
+
+@contextmanager
+def _database_errors_as_transient(notification_id: uuid.UUID) -> Iterator[None]:
+    """Report PostgreSQL outages as TransientError so the consumer retries the job."""
+    try:
+        yield
+    except DB_UNAVAILABLE as exc:
+        raise DatabaseUnavailable(
+            f"PostgreSQL is unavailable while handling notification {notification_id}: {exc!r}"
+        ) from exc
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of the sender's address, for Message-IDs (without a DNS lookup)."""
+    _, address = parseaddr(sender)
+    return address.rpartition("@")[2] or "localhost"
+
+
+def _aware(moment: datetime) -> datetime:
+    """`moment` with a timezone; the database stores UTC (Tortoise `timezone` is UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

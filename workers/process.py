@@ -1,0 +1,63 @@
+"""The life of one worker process: connect, consume until told to stop, drain, close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable
+
+from config import logging as logging_config
+from config.settings import Settings
+from models import db
+from models.errors import ConfigurationError
+from models.messages import COMMANDS_QUEUE, MAIL_QUEUE
+from workers import commands, notifier
+from workers.broker import Broker
+from workers.consumer import Consumer, Handler
+
+log = logging.getLogger(__name__)
+
+ROLES: dict[str, tuple[str, Callable[[Settings, Broker], Handler]]] = {
+    "command": (COMMANDS_QUEUE, commands.make_handler),
+    "notifier": (MAIL_QUEUE, lambda settings, broker: notifier.make_handler(settings)),
+}
+
+
+def prefetch_for(role: str, settings: Settings) -> int:
+    return settings.worker_prefetch if role == "command" else settings.notifier_prefetch
+
+
+async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
+    """Run one consumer of `role` until `stop` is set."""
+    queue, make_handler = ROLES[role]
+    name = f"{role}-worker pid {os.getpid()}"
+    await db.connect(settings)
+    broker = Broker(settings, name)
+    try:
+        await broker.connect_with_retry()
+        consumer = Consumer(settings, broker, queue, make_handler(settings, broker), prefetch_for(role, settings))
+        await consumer.run(stop)
+    finally:
+        await broker.close()
+        await db.disconnect()
+
+
+def main(role: str, settings: Settings) -> int:
+    """Entry point of one worker process; returns its exit code."""
+    logging_config.setup(settings.log_level, f"{role}[{os.getpid()}]")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(role, settings, stop)
+
+    try:
+        asyncio.run(run())
+    except ConfigurationError as exc:
+        log.error("Cannot start the %s worker: %s", role, exc)
+        return 2
+    return 0

@@ -1,0 +1,184 @@
+"""Apply one command inside one database transaction: load, decide, save."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from models.entities import (
+    Activation,
+    ActivationEvent,
+    Company,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Outcome,
+    User,
+)
+from models.messages import Command
+from models.state_machine import Actor, CommandType, Reason, Rejected, Status, apply
+from workers.database import transient_db_errors
+
+log = logging.getLogger(__name__)
+
+NOTIFY: dict[Status, NotificationKind] = {
+    Status.PENDING: NotificationKind.RECEIVED,
+    Status.APPROVED: NotificationKind.APPROVED,
+    Status.REFUSED: NotificationKind.REFUSED,
+    Status.CANCELLED: NotificationKind.CANCELLED,
+}
+
+
+@dataclass
+class Processed:
+    """What a command left behind, to publish once the transaction has committed."""
+
+    event: ActivationEvent
+    notifications: list[Notification] = field(default_factory=list)
+    duplicate: bool = False
+
+
+async def process(command: Command) -> Processed:
+    """Apply `command` exactly once: a command id seen before returns what it produced."""
+    with transient_db_errors():
+        async with in_transaction() as conn:
+            if not await _claim(conn, command):
+                return await _previous(command)
+            event, notifications = await _decide_and_save(conn, command)
+            return Processed(event, notifications)
+
+
+async def _claim(conn: BaseDBAsyncClient, command: Command) -> bool:
+    """Record the command id; False if another transaction already processed it.
+
+    A concurrent duplicate blocks on the primary key until the first commits, then
+    finds the row, so two deliveries can never both apply.
+    """
+    rows = await conn.execute_query_dict(
+        "INSERT INTO processed_commands (command_id, activation_id, processed_at) "
+        "VALUES ($1, $2, now()) ON CONFLICT (command_id) DO NOTHING RETURNING command_id",
+        [command.id, command.activation_id],
+    )
+    return bool(rows)
+
+
+async def _previous(command: Command) -> Processed:
+    event = await ActivationEvent.get(command_id=command.id)
+    pending = await Notification.filter(event_id=event.id, status=NotificationStatus.PENDING)
+    log.info("Command %s was already processed (event %d); not applying it again.", command.id, event.id)
+    return Processed(event, pending, duplicate=True)
+
+
+async def _decide_and_save(
+    conn: BaseDBAsyncClient, command: Command
+) -> tuple[ActivationEvent, list[Notification]]:
+    actor = await User.filter(cpf=command.actor_cpf).using_db(conn).first()
+    if actor is None:
+        return await _reject(conn, command, None, Rejected(Reason.FORBIDDEN, "The actor is not a known user.")), []
+    activation: Activation | None
+    if command.type is CommandType.REQUEST:
+        activation = None
+        problem = await _check_new_request(conn, command, actor)
+        if problem is not None:
+            return await _reject(conn, command, None, problem), []
+    else:
+        activation = (
+            await Activation.filter(id=command.activation_id).select_for_update().using_db(conn).first()
+        )
+    state = activation.status if activation is not None else None
+    role = Actor(
+        is_requester=activation is None or activation.requester_id == actor.cpf,
+        is_superuser=actor.is_superuser,
+    )
+    try:
+        target = apply(state, command.type, role)
+    except Rejected as rejection:
+        return await _reject(conn, command, state, rejection), []
+    activation = await _save_activation(conn, command, activation, actor, target)
+    event = await ActivationEvent.create(
+        activation_id=activation.id,
+        command_id=command.id,
+        command=command.type,
+        outcome=Outcome.APPLIED,
+        actor_cpf=actor.cpf,
+        company_cnpj=activation.company_id,
+        from_status=state,
+        to_status=target,
+        issued_at=command.issued_at,
+        using_db=conn,
+    )
+    notification = await Notification.create(
+        id=uuid.uuid4(),
+        event=event,
+        activation=activation,
+        recipient_id=activation.requester_id,
+        kind=NOTIFY[target],
+        using_db=conn,
+    )
+    log.info("Applied %s %s to activation %s by %s: %s -> %s.",
+             command.type, command.id, activation.id, actor.cpf, state or "(new)", target)
+    return event, [notification]
+
+
+async def _check_new_request(conn: BaseDBAsyncClient, command: Command, actor: User) -> Rejected | None:
+    """What makes a new request impossible, if anything, with the requester row locked."""
+    # Locking the requester serialises their concurrent requests, so the pending check holds.
+    await User.filter(cpf=actor.cpf).select_for_update().using_db(conn).first()
+    if not await Company.filter(cnpj=command.company_cnpj).using_db(conn).exists():
+        return Rejected(Reason.NOT_FOUND, f"Company {command.company_cnpj} does not exist.")
+    if await Activation.filter(id=command.activation_id).using_db(conn).exists():
+        return Rejected(Reason.ALREADY_EXISTS, "The activation was already requested.")
+    pending = await Activation.filter(
+        requester_id=actor.cpf, company_id=command.company_cnpj, status=Status.PENDING
+    ).using_db(conn).exists()
+    if pending:
+        return Rejected(
+            Reason.DUPLICATE_PENDING, f"There is already a pending activation at company {command.company_cnpj}."
+        )
+    return None
+
+
+async def _save_activation(
+    conn: BaseDBAsyncClient, command: Command, activation: Activation | None, actor: User, target: Status
+) -> Activation:
+    if activation is None:
+        assert command.company_cnpj is not None
+        return await Activation.create(
+            id=command.activation_id,
+            requester_id=actor.cpf,
+            company_id=command.company_cnpj,
+            status=target,
+            using_db=conn,
+        )
+    activation.status = target
+    if command.type in (CommandType.APPROVE, CommandType.REFUSE):
+        activation.decided_by_id = actor.cpf
+        activation.reason = command.reason
+    await activation.save(using_db=conn)
+    return activation
+
+
+async def _reject(
+    conn: BaseDBAsyncClient, command: Command, state: Status | None, rejection: Rejected
+) -> ActivationEvent:
+    event = await ActivationEvent.create(
+        activation_id=command.activation_id,
+        command_id=command.id,
+        command=command.type,
+        outcome=Outcome.REJECTED,
+        actor_cpf=command.actor_cpf[:11],
+        company_cnpj=(command.company_cnpj or "")[:14] or None,
+        from_status=state,
+        to_status=None,
+        reason_code=rejection.reason,
+        message=rejection.message,
+        issued_at=command.issued_at,
+        using_db=conn,
+    )
+    log.info("Rejected %s %s on activation %s by %s: %s",
+             command.type, command.id, command.activation_id, command.actor_cpf, rejection.message)
+    return event
