@@ -13,7 +13,7 @@ from models.state_machine import CommandType, Status
 class Company(Model):
     """A partner company where products are activated."""
 
-    cnpj = fields.CharField(pk=True, max_length=14)
+    cnpj = fields.CharField(primary_key=True, max_length=14)
     name = fields.CharField(max_length=200)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -25,7 +25,7 @@ class Company(Model):
 class User(Model):
     """A customer of one company; super-users decide activations."""
 
-    cpf = fields.CharField(pk=True, max_length=11)
+    cpf = fields.CharField(primary_key=True, max_length=11)
     name = fields.CharField(max_length=200)
     email = fields.CharField(max_length=254)
     company: fields.ForeignKeyRelation[Company] = fields.ForeignKeyField(
@@ -44,7 +44,7 @@ class User(Model):
 class Activation(Model):
     """One request to activate a product at a company, and where it stands."""
 
-    id = fields.UUIDField(pk=True)
+    id = fields.UUIDField(primary_key=True)
     requester: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="activations", on_delete=fields.RESTRICT
     )
@@ -81,7 +81,7 @@ class ActivationEvent(Model):
     (for which no activation was ever created) still has its history.
     """
 
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     activation_id = fields.UUIDField(db_index=True)
     command_id = fields.UUIDField(unique=True)
     command = fields.CharEnumField(CommandType, max_length=16)
@@ -103,7 +103,7 @@ class ActivationEvent(Model):
 class ProcessedCommand(Model):
     """Every command id a worker has processed, so a redelivery has no second effect."""
 
-    command_id = fields.UUIDField(pk=True)
+    command_id = fields.UUIDField(primary_key=True)
     activation_id = fields.UUIDField()
     processed_at = fields.DatetimeField(auto_now_add=True)
 
@@ -131,7 +131,7 @@ class NotificationStatus(StrEnum):
 class Notification(Model):
     """One e-mail to send, written in the same transaction as the event that causes it."""
 
-    id = fields.UUIDField(pk=True)
+    id = fields.UUIDField(primary_key=True)
     event: fields.ForeignKeyRelation[ActivationEvent] = fields.ForeignKeyField(
         "models.ActivationEvent", related_name="notifications", on_delete=fields.RESTRICT
     )

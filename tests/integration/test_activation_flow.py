@@ -1,0 +1,250 @@
+"""End to end through the real API, RabbitMQ, workers, PostgreSQL, notifier and SMTP sink."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Client, mails_for, wait_for_mail
+from tests.integration.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+def request(client: Client, company: str, **kwargs: object) -> str:
+    answer = client.get(f"/activations/request?company={company}", **kwargs)  # type: ignore[arg-type]
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["status"] == "queued"
+    assert answer.headers["Location"] == body["href"]
+    return str(body["id"])
+
+
+def test_logging_in_gives_an_access_and_a_refresh_token(stack: Stack, http: httpx.Client) -> None:
+    user = next(u for u in stack.users if u["role"] == "user")
+    answer = http.post("/auth", json={"cpf": user["cpf"], "password": user["password"]})
+    assert answer.status_code == 200
+    tokens = answer.json()
+    assert {"access_token", "refresh_token"} <= tokens.keys()
+    me = http.get("/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.status_code == 200 and me.json()["me"]["cpf"] == user["cpf"]
+    refreshed = http.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]},
+                          headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert refreshed.status_code == 200 and "access_token" in refreshed.json()
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"cpf": "52998224725", "password": "wrong"}, 401),
+    ({"cpf": "123", "password": "x"}, 401),
+    ({"cpf": "52998224725"}, 401),
+])
+def test_bad_credentials_get_a_json_401(http: httpx.Client, body: dict[str, str], status: int) -> None:
+    answer = http.post("/auth", json=body)
+    assert answer.status_code == status
+    assert answer.json()["error"]["code"] == "invalid_credentials"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic x"}])
+def test_a_missing_or_bad_token_gets_a_json_401(http: httpx.Client, headers: dict[str, str]) -> None:
+    answer = http.get("/companies", headers=headers)
+    assert answer.status_code == 401
+    assert set(answer.json()["error"]) == {"code", "message"}
+
+
+def test_a_logged_in_user_sees_the_companies(superuser: Client, stack: Stack) -> None:
+    answer = superuser.get("/companies")
+    assert answer.status_code == 200
+    assert answer.json()["total"] == len({u["company_cnpj"] for u in stack.users})
+
+
+def test_a_request_becomes_pending_and_the_customer_is_told(customer_at: tuple[Client, str], stack: Stack) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    shown = customer.wait_for(activation_id, "pending")
+    assert shown["company"]["cnpj"] == company and shown["requester_cpf"] == customer.cpf
+    assert [h["command"] for h in shown["history"]] == ["request"]
+    mail = wait_for_mail(stack, activation_id, "recebido")
+    assert customer.email in str(mail["To"])
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert shown["company"]["name"] in text
+
+
+def test_the_requester_can_cancel(customer_at: tuple[Client, str], stack: Stack) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    assert customer.get(f"/activations/{activation_id}/cancel").status_code == 202
+    shown = customer.wait_for(activation_id, "cancelled")
+    assert [(h["command"], h["outcome"]) for h in shown["history"]] == [("request", "applied"), ("cancel", "applied")]
+    mail = wait_for_mail(stack, activation_id, "cancelado")
+    assert customer.email in str(mail["To"])
+
+
+def test_a_superuser_approves_and_the_customer_gets_both_emails(
+    customer_at: tuple[Client, str], superuser: Client, stack: Stack
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    assert superuser.get(f"/activations/{activation_id}/approve").status_code == 202
+    shown = customer.wait_for(activation_id, "approved")
+    assert shown["decided_by"] == superuser.cpf
+    assert [h["to_status"] for h in shown["history"]] == ["pending", "approved"]
+    wait_for_mail(stack, activation_id, "aprovado")
+    mails = mails_for(stack, activation_id)
+    assert len(mails) == 2 and all(customer.email in str(m["To"]) for m in mails)
+
+
+def test_a_superuser_refuses_with_a_reason_that_reaches_the_customer(
+    customer_at: tuple[Client, str], superuser: Client, stack: Stack
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    answer = superuser.post(f"/activations/{activation_id}/refuse", json={"reason": "documentos ilegíveis"})
+    assert answer.status_code == 202
+    shown = customer.wait_for(activation_id, "refused")
+    assert shown["reason"] == "documentos ilegíveis"
+    mail = wait_for_mail(stack, activation_id, "recusado")
+    assert "documentos ilegíveis" in mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_customer_calling_approve_is_forbidden(customer_at: tuple[Client, str]) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    answer = customer.get(f"/activations/{activation_id}/approve")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "forbidden"
+
+
+def test_cancelling_someone_elses_activation_is_forbidden(
+    customer_at: tuple[Client, str], stack: Stack, http: httpx.Client
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    from tests.integration.conftest import login
+
+    intruder = login(stack, next(u for u in stack.users if u["role"] == "user" and u["cpf"] != customer.cpf), http)
+    answer = intruder.get(f"/activations/{activation_id}/cancel")
+    assert answer.status_code == 403
+    assert intruder.get(f"/activations/{activation_id}").status_code == 403
+    customer.wait_for(activation_id, "pending")
+
+
+def test_a_second_pending_request_at_the_same_company_conflicts(customer_at: tuple[Client, str]) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    answer = customer.get(f"/activations/request?company={company}")
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "duplicate_pending"
+
+
+def test_a_command_on_a_final_activation_is_refused_by_the_api(
+    customer_at: tuple[Client, str], superuser: Client
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    superuser.get(f"/activations/{activation_id}/approve")
+    customer.wait_for(activation_id, "approved")
+    answer = customer.get(f"/activations/{activation_id}/cancel")
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "already_final"
+
+
+def test_a_command_reaching_a_worker_after_the_activation_is_final_is_rejected_in_the_history(
+    customer_at: tuple[Client, str], superuser: Client, other_superuser: Client, stack: Stack
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    # Both pass the API's check while the activation is pending; the worker applies one.
+    assert superuser.get(f"/activations/{activation_id}/approve").status_code == 202
+    assert other_superuser.get(f"/activations/{activation_id}/refuse").status_code == 202
+    history = customer.wait_for_history(activation_id, 3)
+    outcomes = sorted((h["command"], h["outcome"]) for h in history[1:])
+    assert outcomes in ([("approve", "applied"), ("refuse", "rejected")],
+                        [("approve", "rejected"), ("refuse", "applied")])
+    rejected = next(h for h in history if h["outcome"] == "rejected")
+    assert rejected["reason"] == "already_final" and "already" in rejected["message"]
+    final = customer.get(f"/activations/{activation_id}").json()["status"]
+    assert final in ("approved", "refused")
+    wait_for_mail(stack, activation_id, "aprovado" if final == "approved" else "recusado")
+    assert len(mails_for(stack, activation_id)) == 2  # received + the one decision, never both
+
+
+def test_post_works_like_get_for_commands(customer_at: tuple[Client, str]) -> None:
+    customer, company = customer_at
+    answer = customer.post("/activations/request", json={"company": company})
+    assert answer.status_code == 202
+    activation_id = answer.json()["id"]
+    customer.wait_for(activation_id, "pending")
+    assert customer.post(f"/activations/{activation_id}/cancel").status_code == 202
+    customer.wait_for(activation_id, "cancelled")
+
+
+def test_an_idempotency_key_makes_a_retry_return_the_same_answer(customer_at: tuple[Client, str]) -> None:
+    customer, company = customer_at
+    headers = {"Idempotency-Key": "retry-me-1"}
+    first = customer.get(f"/activations/request?company={company}", headers=headers)
+    assert first.status_code == 202
+    customer.wait_for(first.json()["id"], "pending")
+    again = customer.get(f"/activations/request?company={company}", headers=headers)
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    listed = customer.get(f"/activations?company={company}").json()
+    assert listed["total"] == 1
+
+
+def test_lists_show_customers_their_own_and_superusers_everything(
+    customer_at: tuple[Client, str], superuser: Client
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    mine = customer.get("/activations?status=pending&per_page=100").json()
+    assert {a["requester_cpf"] for a in mine["items"]} == {customer.cpf}
+    assert activation_id in {a["id"] for a in mine["items"]}
+    everything = superuser.get("/activations?per_page=1&page=1").json()
+    assert everything["per_page"] == 1 and len(everything["items"]) == 1 and everything["total"] >= mine["total"]
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    ("/activations/request", 400, "missing_company"),
+    ("/activations/request?company=123", 422, "invalid_cnpj"),
+    ("/activations/request?company=11222333000181", 404, "company_not_found"),
+    ("/activations/not-a-uuid", 400, "invalid_id"),
+    ("/activations/not-a-uuid/cancel", 400, "invalid_id"),
+    ("/activations/00000000-0000-4000-8000-000000000000", 404, "not_found"),
+    ("/activations/00000000-0000-4000-8000-000000000000/approve", 404, "not_found"),
+    ("/activations?status=lost", 422, "invalid_status"),
+    ("/activations?per_page=0", 422, "invalid_per_page"),
+    ("/activations?page=abc", 422, "invalid_page"),
+    ("/activations?company=1", 422, "invalid_cnpj"),
+    ("/nowhere", 404, "not_found"),
+])
+def test_bad_input_gets_the_documented_json_error(superuser: Client, path: str, status: int, code: str) -> None:
+    answer = superuser.get(path)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["code"] == code
+    assert answer.json()["error"]["message"]
+
+
+def test_a_refusal_reason_that_is_too_long_is_refused(customer_at: tuple[Client, str], superuser: Client) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    answer = superuser.get(f"/activations/{activation_id}/refuse", params={"reason": "x" * 501})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_reason"
+
+
+def test_health_ready_metrics_and_docs_answer(http: httpx.Client) -> None:
+    assert http.get("/health").json() == {"status": "ok"}
+    ready = http.get("/ready")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert "api_request_seconds" in http.get("/metrics").text
+    assert http.get("/docs").status_code == 200
+    spec = http.get("/docs/openapi.json").json()
+    assert "/activations/request" in spec["paths"]

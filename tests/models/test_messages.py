@@ -1,0 +1,71 @@
+"""Commands and mail jobs survive the trip through JSON; anything else is refused clearly."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from models.errors import InvalidMessage, PermanentError
+from models.ids import issued_at, parse_uuid, uuid7
+from models.messages import Command, MailJob
+from models.state_machine import CommandType
+
+
+def a_command(**overrides: object) -> Command:
+    fields: dict[str, object] = {
+        "id": uuid7(), "type": CommandType.REQUEST, "activation_id": uuid7(), "actor_cpf": "52998224725",
+        "issued_at": datetime(2026, 12, 3, 12, 0, tzinfo=UTC), "company_cnpj": "11222333000181",
+    }
+    fields.update(overrides)
+    return Command(**fields)  # type: ignore[arg-type]
+
+
+def test_a_command_decodes_to_what_was_encoded() -> None:
+    command = a_command(type=CommandType.REFUSE, company_cnpj=None, reason="sem documentos")
+    assert Command.decode(command.encode()) == command
+
+
+def test_a_mail_job_decodes_to_what_was_encoded() -> None:
+    job = MailJob(uuid.uuid4())
+    assert MailJob.decode(job.encode()) == job
+
+
+@pytest.mark.parametrize("body", [
+    b"not json",
+    b"\xff\xfe\x00garbage",
+    b"[1, 2]",
+    b'{"v": 99, "id": "x"}',
+    b'{"v": 1}',
+    b'{"v": 1, "id": "1", "type": "request"}',
+])
+def test_a_malformed_body_is_a_permanent_invalid_message(body: bytes) -> None:
+    with pytest.raises(InvalidMessage) as caught:
+        Command.decode(body)
+    assert isinstance(caught.value, PermanentError)
+
+
+def test_an_unknown_command_type_is_refused() -> None:
+    data = orjson.loads(a_command().encode())
+    data["type"] = "delete"
+    with pytest.raises(InvalidMessage):
+        Command.decode(orjson.dumps(data))
+
+
+def test_a_request_without_a_company_is_refused() -> None:
+    with pytest.raises(InvalidMessage, match="company_cnpj"):
+        Command.decode(a_command(company_cnpj=None).encode())
+
+
+def test_uuid7_carries_its_creation_time_and_sorts_by_it() -> None:
+    early, late = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
+    assert early.version == 7 and early < late
+    assert issued_at(early) == datetime.fromtimestamp(1_700_000_000, tz=UTC)
+    assert issued_at(uuid.uuid4()) is None
+
+
+def test_parse_uuid_returns_none_for_garbage() -> None:
+    assert parse_uuid("nope") is None
+    assert parse_uuid("01a23d14-84f9-7321-adfa-ebcf2432819d") is not None
