@@ -89,8 +89,27 @@ async def check(settings: Settings) -> int:
     return 0
 
 
-def main() -> int:
+def banner(settings: Settings) -> str:
+    """Where to find everything once `make run` is up."""
+    ui = urlsplit(settings.rabbitmq_management_url)
+    return "\n".join([
+        "",
+        f"  API ............ {settings.base_url}",
+        f"  API docs ....... {settings.base_url}/docs",
+        f"  RabbitMQ UI .... http://{ui.hostname}:{ui.port or 15672}  (user {ui.username or 'guest'})",
+        f"  E-mails ........ {settings.mail_dir}/*.eml  (SMTP sink on {settings.smtp_sink_host}:{settings.smtp_sink_port})",
+        "  Demo logins .... loadtest/users.csv  (customers: cliente123, super-users: admin123)",
+        "  Stop ........... Ctrl-C",
+        "",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
     settings = load()
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--banner"]:
+        sys.stdout.write(banner(settings) + "\n")
+        return 0
     logging_config.setup(settings.log_level)
     return asyncio.run(check(settings))
 

@@ -158,7 +158,16 @@ class Stack:
         parts = urlsplit(self.base.rabbitmq_management_url)
         base = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}"))
         auth = (parts.username or "guest", parts.password or "guest")
-        response = httpx.request(method, f"{base}{path}", auth=auth, timeout=10, **kwargs)
+        # The management plugin may still be starting (preflight may just have enabled it).
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.request(method, f"{base}{path}", auth=auth, timeout=10, **kwargs)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         if check:
             response.raise_for_status()
 

@@ -1,0 +1,47 @@
+# The front door: `make run` starts the whole service, `make test` tests it.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install preflight migrate seed run test test-unit lint dlq clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+
+preflight: install ## check PostgreSQL and RabbitMQ answer; create the database; enable the management UI
+	$(PY) -m config.preflight
+
+migrate: preflight ## apply the database migrations (aerich)
+	$(VENV)/bin/aerich upgrade
+
+seed: migrate ## load the demo data and write loadtest/users.csv
+	$(PY) -m models.seed --csv loadtest/users.csv
+
+run: seed ## run API, worker pool, notifier and SMTP sink in the foreground (Ctrl-C stops all)
+	@$(PY) -m config.preflight --banner
+	$(VENV)/bin/honcho -f Procfile start
+
+test: preflight ## run every test (unit and integration, against the real PostgreSQL and RabbitMQ)
+	$(PY) -m pytest
+
+test-unit: install ## run only the tests that need no services
+	$(PY) -m pytest -m "not integration"
+
+lint: install ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy config models web workers
+
+clean: ## remove the virtualenv and local state (mail, logs)
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,139 @@
+"""The command workers, fed straight through RabbitMQ: duplicates, poison, events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from models.ids import uuid7
+from models.messages import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Command, dead_letter_queue
+from models.state_machine import CommandType
+from tests.integration.conftest import Client
+from tests.integration.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def amqp(stack: Stack) -> AsyncIterator[AbstractRobustConnection]:
+    connection = await aio_pika.connect_robust(stack.amqp_url)
+    yield connection
+    await connection.close()
+
+
+async def publish(connection: AbstractRobustConnection, body: bytes, routing_key: str, message_id: str) -> None:
+    channel = await connection.channel(publisher_confirms=True)
+    exchange = await channel.get_exchange(COMMANDS_EXCHANGE)
+    await exchange.publish(aio_pika.Message(body, message_id=message_id,
+                                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key)
+    await channel.close()
+
+
+async def events_of(stack: Stack, command_id: object) -> int:
+    rows = await stack.query("SELECT count(*) AS n FROM activation_events WHERE command_id = $1", command_id)
+    return int(rows[0]["n"])
+
+
+async def wait_until(check: object, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+async def test_a_command_delivered_twice_is_applied_once_and_emails_once(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    customer, company = customer_at
+    command = Command(id=uuid7(), type=CommandType.REQUEST, activation_id=uuid7(), actor_cpf=customer.cpf,
+                      issued_at=datetime.now(UTC), company_cnpj=company)
+    for _ in range(3):
+        await publish(amqp, command.encode(), "request", str(command.id))
+
+    async def applied() -> bool:
+        return await events_of(stack, command.id) == 1
+
+    await wait_until(applied)
+    await asyncio.sleep(1.0)  # give the duplicates time to be (not) applied
+    assert await events_of(stack, command.id) == 1
+    rows = await stack.query("SELECT count(*) AS n FROM notifications WHERE activation_id = $1", command.activation_id)
+    assert rows[0]["n"] == 1
+
+
+async def test_two_requests_racing_for_the_same_company_leave_one_pending_and_one_rejected(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    customer, company = customer_at
+    commands = [Command(id=uuid7(), type=CommandType.REQUEST, activation_id=uuid7(), actor_cpf=customer.cpf,
+                        issued_at=datetime.now(UTC), company_cnpj=company) for _ in range(2)]
+    await asyncio.gather(*(publish(amqp, c.encode(), "request", str(c.id)) for c in commands))
+
+    async def both_processed() -> bool:
+        return all([await events_of(stack, c.id) == 1 for c in commands])
+
+    await wait_until(both_processed)
+    rows = await stack.query("SELECT status FROM activations WHERE requester_id = $1 AND company_id = $2",
+                             customer.cpf, company)
+    assert [r["status"] for r in rows] == ["pending"]
+    winner = (await stack.query("SELECT id FROM activations WHERE requester_id = $1 AND company_id = $2",
+                                customer.cpf, company))[0]["id"]
+    loser = next(c for c in commands if str(c.activation_id) != str(winner))
+    shown = customer.get(f"/activations/{loser.activation_id}").json()
+    assert shown["status"] == "rejected"
+    assert shown["history"][0]["reason"] == "duplicate_pending"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe\xfd", b'{"v": 2, "type": "request"}',
+                                  b'{"v": 1, "type": "explode"}'])
+async def test_a_poison_message_goes_to_the_dead_letter_queue_and_the_rest_keep_flowing(
+    body: bytes, customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    marker = f"poison-{uuid7()}"
+    await publish(amqp, body, "request", marker)
+    customer, company = customer_at
+    answer = customer.get(f"/activations/request?company={company}")
+    customer.wait_for(answer.json()["id"], "pending")
+
+    channel = await amqp.channel()
+    dead = await channel.get_queue(dead_letter_queue("activations.commands"))
+    found = None
+    deadline = time.monotonic() + 20
+    while found is None and time.monotonic() < deadline:
+        message = await dead.get(fail=False)
+        if message is None:
+            await asyncio.sleep(0.2)
+            continue
+        await message.ack()
+        if message.message_id == marker:
+            found = message
+    await channel.close()
+    assert found is not None and found.body == body
+
+
+async def test_applied_events_are_published_for_other_services(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    channel = await amqp.channel()
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(await channel.get_exchange(EVENTS_EXCHANGE), routing_key="activation.#")
+    customer, company = customer_at
+    activation_id = customer.get(f"/activations/request?company={company}").json()["id"]
+    customer.wait_for(activation_id, "pending")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        message = await queue.get(fail=False)
+        if message is not None and activation_id.encode() in message.body:
+            assert message.routing_key == "activation.pending"
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("no activation.pending event was published")
+    await channel.close()
