@@ -74,7 +74,7 @@ def ensure_management_ui(settings: Settings) -> None:
 async def check(settings: Settings) -> int:
     try:
         await ensure_database(settings)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         log.error("PostgreSQL at %s does not answer (%s). %s",
                   urlsplit(settings.database_url).hostname, exc, START_HINT)
         return 1
@@ -97,7 +97,8 @@ def banner(settings: Settings) -> str:
         f"  API ............ {settings.base_url}",
         f"  API docs ....... {settings.base_url}/docs",
         f"  RabbitMQ UI .... http://{ui.hostname}:{ui.port or 15672}  (user {ui.username or 'guest'})",
-        f"  E-mails ........ {settings.mail_dir}/*.eml  (SMTP sink on {settings.smtp_sink_host}:{settings.smtp_sink_port})",
+        f"  E-mails ........ {settings.mail_dir}/*.eml  "
+        f"(SMTP sink on {settings.smtp_sink_host}:{settings.smtp_sink_port})",
         "  Demo logins .... loadtest/users.csv  (customers: cliente123, super-users: admin123)",
         "  Stop ........... Ctrl-C",
         "",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import logging
+import os
 
 from sanic import Sanic
 from sanic_ext import Extend

@@ -34,7 +34,9 @@ class Caller:
         return cls(cpf=str(user["cpf"]), superuser=bool(user.get("superuser")))
 
 
-def ids_for(caller: Caller, action: str, key: str | None, activation_id: uuid.UUID | None) -> tuple[uuid.UUID, uuid.UUID]:
+def ids_for(
+    caller: Caller, action: str, key: str | None, activation_id: uuid.UUID | None
+) -> tuple[uuid.UUID, uuid.UUID]:
     """Command and activation ids: fresh, or derived from an Idempotency-Key so a retry repeats them."""
     if key is None:
         return uuid7(), activation_id or uuid7()
@@ -74,7 +76,8 @@ async def publish(broker: Broker, command: Command) -> None:
         log.warning("Command %s was not confirmed by RabbitMQ: %s", command.id, exc)
         raise ApiError(503, "broker_unavailable",
                        "The message broker did not accept the command; nothing was done. Try again shortly.") from exc
-    log.info("Queued %s %s for activation %s by %s.", command.type, command.id, command.activation_id, command.actor_cpf)
+    log.info("Queued %s %s for activation %s by %s.",
+             command.type, command.id, command.activation_id, command.actor_cpf)
 
 
 def new_command(caller: Caller, kind: CommandType, command_id: uuid.UUID, activation_id: uuid.UUID,

@@ -59,7 +59,7 @@ class Broker:
             try:
                 await self.connect()
                 return
-            except (OSError, aiormq.exceptions.AMQPError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, aiormq.exceptions.AMQPError) as exc:
                 log.warning(
                     "RabbitMQ at %s is not answering (%s); retrying in %.0f s. Is the broker running?",
                     _redact(self.settings.amqp_url), exc, delay,
@@ -94,7 +94,7 @@ class Broker:
                 )
         except aio_pika.exceptions.PublishError as exc:
             raise Unroutable(f"No queue is bound to {exchange}/{routing_key}.") from exc
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise BrokerUnavailable(f"RabbitMQ did not confirm within {timeout:.0f} s.") from exc
         except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
             raise BrokerUnavailable(f"RabbitMQ refused or dropped the message: {exc!r}") from exc

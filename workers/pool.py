@@ -75,7 +75,7 @@ async def run_pool(settings: Settings, roles: list[str]) -> None:
         process.send_signal(signal.SIGTERM)
     try:
         await asyncio.wait_for(asyncio.gather(*(p.wait() for p in live)), timeout=settings.shutdown_grace + 5)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         for process in live:
             if process.returncode is None:
                 log.warning("Worker pid %d did not stop in time; killing it.", process.pid)

@@ -7,6 +7,7 @@ import logging
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractExchange
+from pamqp.common import FieldTable
 
 from config.settings import Settings
 from models.errors import ConfigurationError
@@ -31,7 +32,7 @@ BINDINGS: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def queue_arguments(queue: str, settings: Settings) -> dict[str, str | int]:
+def queue_arguments(queue: str, settings: Settings) -> FieldTable:
     """Quorum queue whose messages go to its dead-letter queue after `delivery_limit` tries."""
     return {
         "x-queue-type": "quorum",

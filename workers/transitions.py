@@ -157,7 +157,8 @@ async def _save_activation(
     activation.status = target
     if command.type in (CommandType.APPROVE, CommandType.REFUSE):
         activation.decided_by_id = actor.cpf
-        activation.reason = command.reason
+        if command.reason is not None:
+            activation.reason = command.reason
     await activation.save(using_db=conn)
     return activation
 

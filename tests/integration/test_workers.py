@@ -40,8 +40,8 @@ async def events_of(stack: Stack, command_id: object) -> int:
     return int(rows[0]["n"])
 
 
-async def wait_until(check: object, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(check: object, within: float = 20) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await check():  # type: ignore[operator]
             return
