@@ -52,7 +52,6 @@ class Settings:
     notifier_processes: int = 1
     notifier_prefetch: int = 8
     delivery_limit: int = 5
-    retry_delay_ms: int = 2000
     shutdown_grace: float = 30.0
 
     smtp_host: str = "127.0.0.1"

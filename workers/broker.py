@@ -87,17 +87,19 @@ class Broker:
         )
         timeout = self.settings.publish_timeout
         try:
-            async with self._channels.acquire() as channel:
-                target = await channel.get_exchange(exchange, ensure=False)
-                await asyncio.wait_for(
-                    target.publish(message, routing_key, mandatory=mandatory), timeout=timeout
-                )
+            await asyncio.wait_for(self._publish(exchange, routing_key, message, mandatory), timeout=timeout)
         except aio_pika.exceptions.PublishError as exc:
             raise Unroutable(f"No queue is bound to {exchange}/{routing_key}.") from exc
         except TimeoutError as exc:
             raise BrokerUnavailable(f"RabbitMQ did not confirm within {timeout:.0f} s.") from exc
         except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
             raise BrokerUnavailable(f"RabbitMQ refused or dropped the message: {exc!r}") from exc
+
+    async def _publish(self, exchange: str, routing_key: str, message: aio_pika.Message, mandatory: bool) -> None:
+        assert self._channels is not None
+        async with self._channels.acquire() as channel:
+            target = await channel.get_exchange(exchange, ensure=False)
+            await target.publish(message, routing_key, mandatory=mandatory)
 
     async def close(self) -> None:
         if self._channels is not None:
