@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run test test-unit lint dlq clean
+.PHONY: help install preflight migrate seed run status test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,7 +31,11 @@ seed: migrate ## load the demo data and write loadtest/users.csv
 
 run: seed ## run API, worker pool, notifier and SMTP sink in the foreground (Ctrl-C stops all)
 	@$(PY) -m config.preflight --banner
-	$(VENV)/bin/honcho -f Procfile start
+	@# Ctrl-C ends honcho with 130 after a clean stop: that is success here.
+	@$(VENV)/bin/honcho -f Procfile start; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 130 ] || exit $$status
+
+status: install ## worker pool sizes, queue depths, activations by status
+	@$(PY) -m workers.status
 
 test: preflight ## run every test (unit and integration, against the real PostgreSQL and RabbitMQ)
 	$(PY) -m pytest

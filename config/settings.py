@@ -47,10 +47,18 @@ class Settings:
     password_memory_kib: int = 19456
     password_parallelism: int = 1
 
-    worker_processes: int = 2
+    worker_min_processes: int = 1
+    worker_max_processes: int = 4
     worker_prefetch: int = 16
-    notifier_processes: int = 1
+    notifier_min_processes: int = 1
+    notifier_max_processes: int = 2
     notifier_prefetch: int = 8
+    scale_poll_interval: float = 2.0
+    scale_cooldown: float = 30.0
+    scale_backlog_per_worker: int = 200
+    scale_drain_target: float = 30.0
+    db_connection_budget: int = 60
+    status_file: str = "var/supervisor.json"
     delivery_limit: int = 5
     shutdown_grace: float = 30.0
 
@@ -106,9 +114,24 @@ class Settings:
             raise ConfigurationError("JWT_SECRET must be at least 32 characters long.")
         if self.smtp_tls and self.smtp_starttls:
             raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
-        for name in ("worker_processes", "notifier_processes", "worker_prefetch", "db_pool_size"):
+        for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "db_pool_size",
+                     "scale_backlog_per_worker"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name.upper()} must be at least 1.")
+        for role in ("worker", "notifier"):
+            low, high = getattr(self, f"{role}_min_processes"), getattr(self, f"{role}_max_processes")
+            if high < low:
+                raise ConfigurationError(
+                    f"{role.upper()}_MAX_PROCESSES ({high}) is below {role.upper()}_MIN_PROCESSES ({low})."
+                )
+        peak = (self.worker_max_processes + self.notifier_max_processes) * self.db_pool_size
+        if peak > self.db_connection_budget:
+            raise ConfigurationError(
+                f"At their maximum the worker pools could open {peak} PostgreSQL connections "
+                f"((WORKER_MAX_PROCESSES + NOTIFIER_MAX_PROCESSES) x DB_POOL_SIZE), more than "
+                f"DB_CONNECTION_BUDGET={self.db_connection_budget}. Lower a maximum or DB_POOL_SIZE, "
+                f"or raise the budget if PostgreSQL's max_connections allows it."
+            )
 
     @property
     def secret(self) -> str:

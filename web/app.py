@@ -28,15 +28,16 @@ def create_app(settings: Settings) -> Sanic:
     app.config.OAS_UI_DEFAULT = "swagger"
     app.config.OAS_URL_PREFIX = "/docs"
     app.config.OAS_UI_SWAGGER_URL = "/"  # so /docs itself is the UI
-    app.config.OAS_TITLE = "Activation requests API"
-    app.config.OAS_DESCRIPTION = (
-        "Log in at POST /auth with your CPF and password, then send the access token as "
-        "`Authorization: Bearer <token>`. Commands answer 202 once RabbitMQ has them."
-    )
     app.config.CORS = False
     app.config.HEALTH = False
     Extend(app)
     app.ext.openapi.add_security_scheme("token", "http", scheme="bearer", bearer_format="JWT")
+    app.ext.openapi.describe(
+        "Activation requests API",
+        version="1",
+        description="Log in at `POST /auth` with your CPF and password, then send the access token as "
+        "`Authorization: Bearer <token>`. Commands answer 202 once RabbitMQ has them; poll the `href`.",
+    )
     app.ctx.settings = settings
     auth.setup(app, settings)
     errors.register(app)

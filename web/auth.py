@@ -13,17 +13,20 @@ from config.settings import Settings
 from models.documents import is_valid_cpf, normalize
 from models.entities import User
 from models.passwords import verify_password_async
-from web.errors import error_response
+from web.errors import ApiError, error_response
 
 
 async def authenticate(request: Request, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Check `{"cpf", "password"}` and return the user's claims."""
-    body = request.json if request.body else None
+    try:
+        body = request.json if request.body else None
+    except Exception as exc:  # Sanic raises BadRequest for a body that is not JSON
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
-        raise jwt_errors.AuthenticationFailed("Send a JSON object with cpf and password.")
+        raise ApiError(400, "missing_credentials", 'Send a JSON object: {"cpf": "...", "password": "..."}.')
     cpf, password = body.get("cpf"), body.get("password")
     if not isinstance(cpf, str) or not isinstance(password, str) or not cpf or not password:
-        raise jwt_errors.AuthenticationFailed("Both cpf and password are required.")
+        raise ApiError(400, "missing_credentials", "Both cpf and password are required, as strings.")
     cpf = normalize(cpf)
     user = await User.get_or_none(cpf=cpf) if is_valid_cpf(cpf) else None
     # Verify even for unknown users, so the answer time does not reveal which CPFs exist.
@@ -67,9 +70,16 @@ class ErrorShapedResponses(Responses):  # type: ignore[misc]
         reason = exception.args[0] if exception.args else "Not authorized."
         if isinstance(reason, list):
             reason = " ".join(str(r) for r in reason)
-        status = getattr(exception, "status_code", 401)
-        code = "invalid_credentials" if isinstance(exception, jwt_errors.AuthenticationFailed) else "unauthorized"
-        return error_response(status, code, str(reason))
+        if isinstance(exception, jwt_errors.AuthenticationFailed):
+            return error_response(401, "invalid_credentials", str(reason))
+        refreshing = request.path.rstrip("/").endswith("/refresh")
+        if refreshing and isinstance(exception, jwt_errors.MissingAuthorizationHeader) and \
+                "authorization" in request.headers:
+            # sanic-jwt reports a missing refresh token in the body as a missing header.
+            return error_response(400, "missing_refresh_token",
+                                  'Send {"refresh_token": "..."} in the body, with the (possibly expired) '
+                                  "access token in the Authorization header.")
+        return error_response(401, "unauthorized", str(reason))
 
 
 def setup(app: Sanic, settings: Settings) -> None:

@@ -62,7 +62,12 @@ async def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, SanicException):
         status = exc.status_code or 500
         code = _STATUS_CODES.get(status, "error")
-        return error_response(status, code, str(exc) or code.replace("_", " "))
+        message = str(exc) or code.replace("_", " ")
+        if status == 400 and "json" in message.lower():
+            code, message = "invalid_json", "The request body is not valid JSON."
+        elif status == 404:
+            message = f"There is no route {request.path}; see /docs for the API."
+        return error_response(status, code, message)
     log.exception("Unexpected error answering %s %s.", request.method, request.path)
     return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
 

@@ -19,7 +19,7 @@ def event_view(event: ActivationEvent) -> dict[str, Any]:
         "actor_cpf": event.actor_cpf,
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "reason": event.reason_code,
+        "rejection": event.reason_code,
         "message": event.message,
         "issued_at": event.issued_at,
         "at": event.created_at,

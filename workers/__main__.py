@@ -12,8 +12,8 @@ from models.errors import ConfigurationError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
     sub = parser.add_subparsers(dest="action", required=True)
-    pool = sub.add_parser("pool", help="run the worker pools (both roles unless named)")
-    pool.add_argument("roles", nargs="*", metavar="{command,notifier}", help="default: both")
+    pool = sub.add_parser("pool", help="run the worker pools under the autoscaling supervisor")
+    pool.add_argument("roles", nargs="*", metavar="{command,notifier}", help="which pools (default: both)")
     run = sub.add_parser("run", help="run a single worker process")
     run.add_argument("role", choices=["command", "notifier"])
     sub.add_parser("smtp-sink", help="run the local SMTP sink that stores mail under MAIL_DIR")
@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     if args.action == "pool":
-        from workers import pool as pool_module
+        from workers import supervisor
 
-        return pool_module.main(settings, args.roles or ["command", "notifier"])
+        return supervisor.main(settings, args.roles or ["command", "notifier"])
     if args.action == "run":
         from workers import process
 

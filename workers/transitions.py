@@ -108,6 +108,7 @@ async def _decide_and_save(
         company_cnpj=activation.company_id,
         from_status=state,
         to_status=target,
+        message=command.reason if command.type is CommandType.REFUSE else None,
         issued_at=command.issued_at,
         using_db=conn,
     )

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from config.settings import Settings
-from tests.integration.stack import Stack
+from loadtest.stack import Stack
 
 
 @pytest.fixture(scope="session")

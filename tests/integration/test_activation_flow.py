@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from loadtest.stack import Stack
 from tests.integration.conftest import Client, mails_for, wait_for_mail
-from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -33,15 +33,27 @@ def test_logging_in_gives_an_access_and_a_refresh_token(stack: Stack, http: http
     assert refreshed.status_code == 200 and "access_token" in refreshed.json()
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    ({"cpf": "52998224725", "password": "wrong"}, 401),
-    ({"cpf": "123", "password": "x"}, 401),
-    ({"cpf": "52998224725"}, 401),
+@pytest.mark.parametrize(("body", "status", "code"), [
+    ({"cpf": "52998224725", "password": "wrong"}, 401, "invalid_credentials"),
+    ({"cpf": "123", "password": "x"}, 401, "invalid_credentials"),
+    ({"cpf": "52998224725"}, 400, "missing_credentials"),
+    ([1, 2], 400, "missing_credentials"),
 ])
-def test_bad_credentials_get_a_json_401(http: httpx.Client, body: dict[str, str], status: int) -> None:
+def test_bad_credentials_get_a_json_error(http: httpx.Client, body: object, status: int, code: str) -> None:
     answer = http.post("/auth", json=body)
     assert answer.status_code == status
-    assert answer.json()["error"]["code"] == "invalid_credentials"
+    assert answer.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize("path", ["/auth", "/activations/request"])
+def test_a_body_that_is_not_json_gets_invalid_json(superuser: Client, path: str) -> None:
+    answer = superuser.post(path, content=b"{nope", headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_json"
+
+
+def test_refreshing_without_a_refresh_token_says_what_is_missing(superuser: Client) -> None:
+    answer = superuser.post("/auth/refresh", json={})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "missing_refresh_token"
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic x"}])
@@ -105,6 +117,7 @@ def test_a_superuser_refuses_with_a_reason_that_reaches_the_customer(
     assert answer.status_code == 202
     shown = customer.wait_for(activation_id, "refused")
     assert shown["reason"] == "documentos ilegíveis"
+    assert shown["history"][-1]["message"] == "documentos ilegíveis"
     mail = wait_for_mail(stack, activation_id, "recusado")
     assert "documentos ilegíveis" in mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
 
@@ -169,7 +182,7 @@ def test_a_command_reaching_a_worker_after_the_activation_is_final_is_rejected_i
     assert outcomes in ([("approve", "applied"), ("refuse", "rejected")],
                         [("approve", "rejected"), ("refuse", "applied")])
     rejected = next(h for h in history if h["outcome"] == "rejected")
-    assert rejected["reason"] == "already_final" and "already" in rejected["message"]
+    assert rejected["rejection"] == "already_final" and "already" in rejected["message"]
     final = customer.get(f"/activations/{activation_id}").json()["status"]
     assert final in ("approved", "refused")
     wait_for_mail(stack, activation_id, "aprovado" if final == "approved" else "recusado")

@@ -11,11 +11,11 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
+from loadtest.stack import Stack
 from models.ids import uuid7
 from models.messages import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Command, dead_letter_queue
 from models.state_machine import CommandType
 from tests.integration.conftest import Client
-from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +88,7 @@ async def test_two_requests_racing_for_the_same_company_leave_one_pending_and_on
     loser = next(c for c in commands if str(c.activation_id) != str(winner))
     shown = customer.get(f"/activations/{loser.activation_id}").json()
     assert shown["status"] == "rejected"
-    assert shown["history"][0]["reason"] == "duplicate_pending"
+    assert shown["history"][0]["rejection"] == "duplicate_pending"
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe\xfd", b'{"v": 2, "type": "request"}',

@@ -12,6 +12,14 @@ from web.metrics import metrics_response
 bp = Blueprint("health")
 
 
+@bp.get("/")
+@openapi.summary("Where to start")
+async def index(request: Request) -> HTTPResponse:
+    base = request.app.ctx.settings.base_url
+    return json({"service": "activation requests", "docs": f"{base}/docs", "login": f"{base}/auth",
+                 "health": f"{base}/health", "ready": f"{base}/ready"})
+
+
 @bp.get("/health")
 @openapi.summary("Liveness: the process answers")
 async def health(request: Request) -> HTTPResponse:

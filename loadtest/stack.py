@@ -1,4 +1,4 @@
-"""A private copy of the whole service for the integration tests: own database, own vhost.
+"""A private copy of the whole service, for the integration tests and benchmarks: own database and vhost.
 
 The API, the worker pool (command workers and notifier) and the SMTP sink run as real
 subprocesses, started with the same commands `make run` uses, on free ports.
@@ -29,7 +29,7 @@ import httpx
 
 from config.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -40,6 +40,10 @@ def free_port() -> int:
 
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def quote_vhost(vhost: str) -> str:
+    return quote(vhost, safe="")
 
 
 def with_vhost(url: str, vhost: str) -> str:
@@ -55,6 +59,7 @@ class Stack:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     users: list[dict[str, str]] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db_name = f"activations_test_{self.run_id}"
@@ -79,11 +84,15 @@ class Stack:
             "SMTP_SINK_HOST": "127.0.0.1",
             "SMTP_SINK_PORT": str(self.smtp_port),
             "MAIL_DIR": str(self.mail_dir),
-            "WORKER_PROCESSES": "2",
-            "NOTIFIER_PROCESSES": "1",
+            "WORKER_MIN_PROCESSES": "2",
+            "WORKER_MAX_PROCESSES": "2",
+            "NOTIFIER_MIN_PROCESSES": "1",
+            "NOTIFIER_MAX_PROCESSES": "1",
+            "STATUS_FILE": str(self.root / "supervisor.json"),
             "SHUTDOWN_GRACE": "5",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            **self.overrides,
         }
 
     # --- life cycle -------------------------------------------------------------------
@@ -154,10 +163,18 @@ class Stack:
         with socket.socket() as sock:
             return sock.connect_ex(("127.0.0.1", self.smtp_port)) == 0
 
-    def _management(self, method: str, path: str, check: bool = True, **kwargs: Any) -> None:
+    @property
+    def management_base(self) -> str:
         parts = urlsplit(self.base.rabbitmq_management_url)
-        base = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}"))
-        auth = (parts.username or "guest", parts.password or "guest")
+        return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}"))
+
+    @property
+    def management_auth(self) -> tuple[str, str]:
+        parts = urlsplit(self.base.rabbitmq_management_url)
+        return (parts.username or "guest", parts.password or "guest")
+
+    def _management(self, method: str, path: str, check: bool = True, **kwargs: Any) -> None:
+        base, auth = self.management_base, self.management_auth
         # The management plugin may still be starting (preflight may just have enabled it).
         deadline = time.monotonic() + 30
         while True:
