@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status test test-unit lint clean
+.PHONY: help install preflight migrate seed run status backlog test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ run: seed ## run API, worker pool, notifier and SMTP sink in the foreground (Ctr
 	@$(PY) -m config.preflight --banner
 	@# Ctrl-C ends honcho with 130 after a clean stop: that is success here.
 	@$(VENV)/bin/honcho -f Procfile start; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 130 ] || exit $$status
+
+backlog: install ## publish COUNT (default 5000) request commands straight to RabbitMQ, to watch the pool scale
+	$(PY) -m loadtest.backlog --count $(or $(COUNT),5000)
 
 status: install ## worker pool sizes, queue depths, activations by status
 	@$(PY) -m workers.status

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import csv
 import itertools
+import logging
+import random
+import sys
+import time
 import uuid
 from datetime import UTC, datetime
 
 import aio_pika
 
+from config import logging as logging_config
+from config.settings import load
 from models.ids import uuid7
 from models.messages import COMMANDS_EXCHANGE, Command
 from models.state_machine import CommandType
+
+log = logging.getLogger(__name__)
 
 
 def request_commands(users: list[dict[str, str]], count: int) -> list[Command]:
@@ -43,3 +53,38 @@ async def publish_all(amqp_url: str, commands: list[Command], batch: int = 500) 
 
 def ids(commands: list[Command]) -> list[uuid.UUID]:
     return [c.id for c in commands]
+
+
+def spread_requests(users: list[dict[str, str]], count: int, seed: int = 7) -> list[Command]:
+    """`count` requests from random customers at random companies (same list for the same seed)."""
+    customers = [u["cpf"] for u in users if u["role"] == "user"]
+    companies = sorted({u["company_cnpj"] for u in users})
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    return [Command(id=uuid7(), type=CommandType.REQUEST, activation_id=uuid7(), actor_cpf=rng.choice(customers),
+                    issued_at=now, company_cnpj=rng.choice(companies)) for _ in range(count)]
+
+
+def read_users(path: str) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m loadtest.backlog --count N`: publish N requests from the demo customers."""
+    parser = argparse.ArgumentParser(prog="python -m loadtest.backlog", description=main.__doc__)
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--users", default="loadtest/users.csv")
+    args = parser.parse_args(argv)
+    logging_config.setup("INFO", "backlog")
+    settings = load()
+    commands = spread_requests(read_users(args.users), args.count)
+    started = time.monotonic()
+    asyncio.run(publish_all(settings.amqp_url, commands))
+    log.info("Published %d request commands in %.1f s; watch them drain with `make status`.",
+             len(commands), time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
