@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status backlog test test-unit lint clean
+.PHONY: help install preflight migrate seed run status backlog bench-scale test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test: preflight ## run every test (unit and integration, against the real Postgr
 
 test-unit: install ## run only the tests that need no services
 	$(PY) -m pytest -m "not integration"
+
+bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; writes docs/bench-scale.*
+	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))
 
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .

@@ -60,6 +60,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     users: list[dict[str, str]] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)
+    seed_args: tuple[str, ...] = ("--companies", "4", "--per-company", "5", "--superusers", "2")
 
     def __post_init__(self) -> None:
         self.db_name = f"activations_test_{self.run_id}"
@@ -97,7 +98,7 @@ class Stack:
 
     # --- life cycle -------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, pool: bool = True) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         asyncio.run(self._create_database())
         self._management("PUT", f"/api/vhosts/{quote(self.vhost, safe='')}")
@@ -106,14 +107,18 @@ class Stack:
                          json={"configure": ".*", "write": ".*", "read": ".*"})
         self._run_once("migrate", [str(ROOT / ".venv/bin/aerich"), "upgrade"])
         csv_path = self.root / "users.csv"
-        self._run_once("seed", [sys.executable, "-m", "models.seed", "--companies", "4",
-                                "--per-company", "5", "--superusers", "2", "--csv", str(csv_path)])
+        self._run_once("seed", [sys.executable, "-m", "models.seed", *self.seed_args, "--csv", str(csv_path)])
         with csv_path.open() as handle:
             self.users = list(csv.DictReader(handle))
         self._spawn("smtp-sink", [sys.executable, "-m", "workers", "smtp-sink"])
-        self._spawn("pool", [sys.executable, "-m", "workers", "pool"])
         self._spawn("api", [sys.executable, "-m", "web"])
         self._wait_ready()
+        if pool:
+            self.start_pool()
+
+    def start_pool(self) -> None:
+        """Start the supervisor and its worker pools (tests may queue work before this)."""
+        self._spawn("pool", [sys.executable, "-m", "workers", "pool"])
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -12,12 +13,10 @@ from tortoise.transactions import in_transaction
 from models.entities import (
     Activation,
     ActivationEvent,
-    Company,
     Notification,
     NotificationKind,
     NotificationStatus,
     Outcome,
-    User,
 )
 from models.messages import Command
 from models.state_machine import Actor, CommandType, Reason, Rejected, Status, apply
@@ -73,38 +72,54 @@ async def _previous(command: Command) -> Processed:
     return Processed(event, pending, duplicate=True)
 
 
+# One round trip for everything a new request depends on, with the requester's row locked:
+# locking serialises one customer's concurrent requests, so the pending check holds.
+_REQUEST_FACTS = """
+SELECT u.is_superuser,
+       EXISTS (SELECT 1 FROM companies WHERE cnpj = $2) AS company_exists,
+       EXISTS (SELECT 1 FROM activations WHERE id = $3) AS taken,
+       EXISTS (SELECT 1 FROM activations
+               WHERE requester_id = $1 AND company_id = $2 AND status = 'pending') AS pending
+FROM users u WHERE u.cpf = $1
+FOR UPDATE OF u
+"""
+
+
 async def _decide_and_save(
     conn: BaseDBAsyncClient, command: Command
 ) -> tuple[ActivationEvent, list[Notification]]:
-    actor = await User.filter(cpf=command.actor_cpf).using_db(conn).first()
-    if actor is None:
-        return await _reject(conn, command, None, Rejected(Reason.FORBIDDEN, "The actor is not a known user.")), []
-    activation: Activation | None
+    activation: Activation | None = None
     if command.type is CommandType.REQUEST:
-        activation = None
-        problem = await _check_new_request(conn, command, actor)
+        rows = await conn.execute_query_dict(
+            _REQUEST_FACTS, [command.actor_cpf, command.company_cnpj, command.activation_id]
+        )
+        problem = request_problem(command, rows[0] if rows else None)
         if problem is not None:
             return await _reject(conn, command, None, problem), []
     else:
-        activation = (
-            await Activation.filter(id=command.activation_id).select_for_update().using_db(conn).first()
-        )
+        rows = await conn.execute_query_dict("SELECT is_superuser FROM users WHERE cpf = $1", [command.actor_cpf])
+        if rows:
+            activation = (
+                await Activation.filter(id=command.activation_id).select_for_update().using_db(conn).first()
+            )
+    if not rows:
+        return await _reject(conn, command, None, Rejected(Reason.FORBIDDEN, "The actor is not a known user.")), []
     state = activation.status if activation is not None else None
     role = Actor(
-        is_requester=activation is None or activation.requester_id == actor.cpf,
-        is_superuser=actor.is_superuser,
+        is_requester=activation is None or activation.requester_id == command.actor_cpf,
+        is_superuser=bool(rows[0]["is_superuser"]),
     )
     try:
         target = apply(state, command.type, role)
     except Rejected as rejection:
         return await _reject(conn, command, state, rejection), []
-    activation = await _save_activation(conn, command, activation, actor, target)
+    activation = await _save_activation(conn, command, activation, target)
     event = await ActivationEvent.create(
         activation_id=activation.id,
         command_id=command.id,
         command=command.type,
         outcome=Outcome.APPLIED,
-        actor_cpf=actor.cpf,
+        actor_cpf=command.actor_cpf,
         company_cnpj=activation.company_id,
         from_status=state,
         to_status=target,
@@ -121,22 +136,19 @@ async def _decide_and_save(
         using_db=conn,
     )
     log.info("Applied %s %s to activation %s by %s: %s -> %s.",
-             command.type, command.id, activation.id, actor.cpf, state or "(new)", target)
+             command.type, command.id, activation.id, command.actor_cpf, state or "(new)", target)
     return event, [notification]
 
 
-async def _check_new_request(conn: BaseDBAsyncClient, command: Command, actor: User) -> Rejected | None:
-    """What makes a new request impossible, if anything, with the requester row locked."""
-    # Locking the requester serialises their concurrent requests, so the pending check holds.
-    await User.filter(cpf=actor.cpf).select_for_update().using_db(conn).first()
-    if not await Company.filter(cnpj=command.company_cnpj).using_db(conn).exists():
+def request_problem(command: Command, facts: dict[str, Any] | None) -> Rejected | None:
+    """What makes a new request impossible, if anything, from the facts read for it."""
+    if facts is None:
+        return Rejected(Reason.FORBIDDEN, "The actor is not a known user.")
+    if not facts["company_exists"]:
         return Rejected(Reason.NOT_FOUND, f"Company {command.company_cnpj} does not exist.")
-    if await Activation.filter(id=command.activation_id).using_db(conn).exists():
+    if facts["taken"]:
         return Rejected(Reason.ALREADY_EXISTS, "The activation was already requested.")
-    pending = await Activation.filter(
-        requester_id=actor.cpf, company_id=command.company_cnpj, status=Status.PENDING
-    ).using_db(conn).exists()
-    if pending:
+    if facts["pending"]:
         return Rejected(
             Reason.DUPLICATE_PENDING, f"There is already a pending activation at company {command.company_cnpj}."
         )
@@ -144,20 +156,20 @@ async def _check_new_request(conn: BaseDBAsyncClient, command: Command, actor: U
 
 
 async def _save_activation(
-    conn: BaseDBAsyncClient, command: Command, activation: Activation | None, actor: User, target: Status
+    conn: BaseDBAsyncClient, command: Command, activation: Activation | None, target: Status
 ) -> Activation:
     if activation is None:
         assert command.company_cnpj is not None
         return await Activation.create(
             id=command.activation_id,
-            requester_id=actor.cpf,
+            requester_id=command.actor_cpf,
             company_id=command.company_cnpj,
             status=target,
             using_db=conn,
         )
     activation.status = target
     if command.type in (CommandType.APPROVE, CommandType.REFUSE):
-        activation.decided_by_id = actor.cpf
+        activation.decided_by_id = command.actor_cpf
         if command.reason is not None:
             activation.reason = command.reason
     await activation.save(using_db=conn)

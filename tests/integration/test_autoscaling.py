@@ -77,8 +77,10 @@ def settle(stack: Stack, commands: list[Command], timeout: float = 180) -> int:
 def wait_for_size(stack: Stack, size: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if status(stack)["current"] == size and not status(stack)["retiring"]:
-            return True
+        with contextlib.suppress(OSError, ValueError):  # the supervisor may not have written it yet
+            now = status(stack)
+            if now["current"] == size and not now["retiring"]:
+                return True
         time.sleep(0.2)
     return False
 
