@@ -60,6 +60,9 @@ class Settings:
     db_connection_budget: int = 60
     status_file: str = "var/supervisor.json"
     delivery_limit: int = 5
+    out_of_order_wait: float = 300.0
+    outbox_relay_after: float = 600.0
+    outbox_relay_interval: float = 30.0
     shutdown_grace: float = 30.0
 
     smtp_host: str = "127.0.0.1"

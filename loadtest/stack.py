@@ -91,6 +91,9 @@ class Stack:
             "NOTIFIER_MAX_PROCESSES": "1",
             "STATUS_FILE": str(self.root / "supervisor.json"),
             "SHUTDOWN_GRACE": "5",
+            "OUT_OF_ORDER_WAIT": "8",
+            "OUTBOX_RELAY_AFTER": "3",
+            "OUTBOX_RELAY_INTERVAL": "1",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
             **self.overrides,
@@ -110,11 +113,23 @@ class Stack:
         self._run_once("seed", [sys.executable, "-m", "models.seed", *self.seed_args, "--csv", str(csv_path)])
         with csv_path.open() as handle:
             self.users = list(csv.DictReader(handle))
-        self._spawn("smtp-sink", [sys.executable, "-m", "workers", "smtp-sink"])
+        self.start_sink()
         self._spawn("api", [sys.executable, "-m", "web"])
         self._wait_ready()
         if pool:
             self.start_pool()
+
+    def stop_process(self, name: str) -> None:
+        """Stop one of the stack's processes (SIGTERM), e.g. the SMTP sink for an outage."""
+        process = self.processes[name]
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+    def start_sink(self) -> None:
+        self._spawn("smtp-sink", [sys.executable, "-m", "workers", "smtp-sink"])
+        deadline = time.monotonic() + 10
+        while not self._sink_up() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def start_pool(self) -> None:
         """Start the supervisor and its worker pools (tests may queue work before this)."""
@@ -142,7 +157,7 @@ class Stack:
         return "\n".join(out)
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        log = (self.logs / f"{name}.log").open("wb")
+        log = (self.logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def _run_once(self, name: str, argv: list[str]) -> None:

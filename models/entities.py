@@ -151,6 +151,8 @@ class Notification(Model):
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
+    # Last send attempt or relay of its job; the outbox relay re-queues jobs quiet for too long.
+    last_attempt_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "notifications"

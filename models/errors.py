@@ -21,3 +21,7 @@ class PermanentError(ActivationServiceError):
 
 class InvalidMessage(PermanentError):
     """A message body that is not a valid command or mail job."""
+
+
+class Deferred(ActivationServiceError):
+    """Not now: this message should come back after a delay (e.g. it overtook the one it needs)."""

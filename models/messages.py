@@ -28,9 +28,25 @@ def to_json(value: Any) -> bytes:
     return orjson.dumps(value, default=str)
 
 
+# Seconds a deferred message waits before it returns to its queue; the n-th deferral of a
+# message waits DELAY_TIERS[min(n, last)]. One queue per tier: a per-message TTL would make
+# short delays wait behind long ones.
+DELAY_TIERS = (2, 10, 60)
+
+
 def dead_letter_queue(queue: str) -> str:
     """The queue where messages that `queue` could never process end up."""
     return f"{queue}.dead"
+
+
+def delay_queue(queue: str, seconds: int) -> str:
+    """The queue where messages of `queue` wait `seconds` before going back to it."""
+    return f"{queue}.delay.{seconds}s"
+
+
+def delay_for(deferrals: int) -> int:
+    """How long the message's next wait is, after it was deferred `deferrals` times already."""
+    return DELAY_TIERS[min(deferrals, len(DELAY_TIERS) - 1)]
 
 
 @dataclass(frozen=True)

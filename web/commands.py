@@ -17,8 +17,6 @@ from workers.broker import Broker, BrokerUnavailable, Unroutable
 
 log = logging.getLogger(__name__)
 
-# Ids the API handed out this recently may belong to a request still in the queue.
-QUEUED_GRACE = timedelta(minutes=10)
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2b8e-3d4a-4e5f-9a7b-1c2d3e4f5a6b")
 
 
@@ -45,14 +43,15 @@ def ids_for(
     return command_id, activation_id or uuid.uuid5(IDEMPOTENCY_NAMESPACE, seed + "\nactivation")
 
 
-async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUID) -> None:
+async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUID, queued_grace: float) -> None:
     """Reject early what the database already shows to be impossible; the worker decides the rest."""
     activation = await Activation.get_or_none(id=activation_id)
     if activation is None:
         if await ActivationEvent.exists(activation_id=activation_id):
             raise ApiError(409, "already_final", "This activation request was rejected and cannot change.")
         made = issued_at(activation_id)
-        if made is None or datetime.now(UTC) - made > QUEUED_GRACE:
+        # An id the API handed out this recently may belong to a request still in the queue.
+        if made is None or datetime.now(UTC) - made > timedelta(seconds=queued_grace):
             raise ApiError(404, "not_found", f"There is no activation {activation_id}.")
         return  # probably still queued: let the worker decide once the request is applied
     role = Actor(is_requester=activation.requester_id == caller.cpf, is_superuser=caller.superuser)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import aio_pika
 import aiormq
@@ -72,7 +73,8 @@ class Broker:
         return await self.connection.channel(publisher_confirms=True, on_return_raises=True)
 
     async def publish(
-        self, exchange: str, routing_key: str, body: bytes, message_id: str, *, mandatory: bool = True
+        self, exchange: str, routing_key: str, body: bytes, message_id: str, *, mandatory: bool = True,
+        headers: dict[str, Any] | None = None,
     ) -> None:
         """Publish a persistent JSON message and wait for the broker's confirm, or raise."""
         if self._channels is None or not self.is_connected:
@@ -84,6 +86,7 @@ class Broker:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             timestamp=datetime.now(UTC),
             app_id=self.name,
+            headers=headers,
         )
         timeout = self.settings.publish_timeout
         try:
@@ -98,7 +101,7 @@ class Broker:
     async def _publish(self, exchange: str, routing_key: str, message: aio_pika.Message, mandatory: bool) -> None:
         assert self._channels is not None
         async with self._channels.acquire() as channel:
-            target = await channel.get_exchange(exchange, ensure=False)
+            target = channel.default_exchange if exchange == "" else await channel.get_exchange(exchange, ensure=False)
             await target.publish(message, routing_key, mandatory=mandatory)
 
     async def close(self) -> None:

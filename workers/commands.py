@@ -42,7 +42,7 @@ def make_handler(settings: Settings, broker: Broker) -> Handler:
 
     async def handle(body: bytes) -> None:
         command = Command.decode(body)
-        result = await transitions.process(command)
+        result = await transitions.process(command, settings.out_of_order_wait)
         # Only after the commit: a crash before these publishes is repaired by the redelivery,
         # which finds the command processed and publishes its still-pending e-mails again.
         for notification in result.notifications:

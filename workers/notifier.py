@@ -94,10 +94,10 @@ async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str) 
 
         notification.status = NotificationStatus.SENT
         notification.message_id = message_id
-        notification.sent_at = datetime.now(UTC)
+        notification.sent_at = notification.last_attempt_at = datetime.now(UTC)
         notification.attempts += 1
         await notification.save(
-            using_db=conn, update_fields=["status", "message_id", "sent_at", "attempts"]
+            using_db=conn, update_fields=["status", "message_id", "sent_at", "last_attempt_at", "attempts"]
         )
     log.info(
         "Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
@@ -129,6 +129,7 @@ async def _record_failure(notification_id: uuid.UUID, exc: Exception, *, give_up
     changes: dict[str, object] = {
         "attempts": F("attempts") + 1,
         "last_error": str(exc)[:LAST_ERROR_LIMIT],
+        "last_attempt_at": datetime.now(UTC),
     }
     if give_up:
         changes["status"] = NotificationStatus.FAILED

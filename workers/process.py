@@ -13,7 +13,7 @@ from config.settings import Settings
 from models import db
 from models.errors import ConfigurationError
 from models.messages import COMMANDS_QUEUE, MAIL_QUEUE
-from workers import commands, notifier
+from workers import commands, notifier, relay
 from workers.broker import Broker
 from workers.consumer import Consumer, Handler
 
@@ -38,7 +38,10 @@ async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
     try:
         await broker.connect_with_retry()
         consumer = Consumer(settings, broker, queue, make_handler(settings, broker), prefetch_for(role, settings))
-        await consumer.run(stop)
+        if role == "notifier":
+            await asyncio.gather(consumer.run(stop), relay.run(settings, broker, stop))
+        else:
+            await consumer.run(stop)
     finally:
         await broker.close()
         await db.disconnect()

@@ -34,6 +34,16 @@ class Mailbox:
         self.directory = Path(directory).resolve()
         self.directory.mkdir(parents=True, exist_ok=True)
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        # The reserved .invalid top-level domain can never receive mail (RFC 2606): refuse it
+        # for good, like a real server would, so permanent refusals can be tried locally.
+        if address.lower().rstrip(">").endswith(".invalid"):
+            return f"550 5.1.1 <{address}>: no such domain"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         recipients = ", ".join(envelope.rcpt_tos)

@@ -15,11 +15,13 @@ from models.messages import (
     COMMANDS_EXCHANGE,
     COMMANDS_QUEUE,
     DEAD_LETTER_EXCHANGE,
+    DELAY_TIERS,
     EVENTS_EXCHANGE,
     MAIL_EXCHANGE,
     MAIL_QUEUE,
     MAIL_ROUTING_KEY,
     dead_letter_queue,
+    delay_queue,
 )
 from models.state_machine import CommandType
 
@@ -77,4 +79,25 @@ async def _declare(channel: AbstractChannel, settings: Settings) -> dict[str, Ab
             dead_letter_queue(queue_name), durable=True, arguments={"x-queue-type": "quorum"}
         )
         await dead.bind(exchanges[DEAD_LETTER_EXCHANGE], routing_key=dead_letter_queue(queue_name))
+        for seconds in DELAY_TIERS:
+            await channel.declare_queue(
+                delay_queue(queue_name, seconds), durable=True, arguments=delay_arguments(queue_name, seconds)
+            )
     return exchanges
+
+
+def delay_arguments(queue: str, seconds: int) -> FieldTable:
+    """A waiting room: messages expire after `seconds` and go back, unchanged, to `queue`.
+
+    Published to through the default exchange (routing key = the delay queue's name) and
+    dead-lettered through it (routing key = `queue`). At-least-once dead-lettering, so a
+    message cannot vanish between the two queues.
+    """
+    return {
+        "x-queue-type": "quorum",
+        "x-message-ttl": seconds * 1000,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": queue,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -18,6 +19,7 @@ from models.entities import (
     NotificationStatus,
     Outcome,
 )
+from models.errors import Deferred
 from models.messages import Command
 from models.state_machine import Actor, CommandType, Reason, Rejected, Status, apply
 from workers.database import transient_db_errors
@@ -41,14 +43,25 @@ class Processed:
     duplicate: bool = False
 
 
-async def process(command: Command) -> Processed:
-    """Apply `command` exactly once: a command id seen before returns what it produced."""
+async def process(command: Command, out_of_order_wait: float) -> Processed:
+    """Apply `command` exactly once: a command id seen before returns what it produced.
+
+    A command for an activation that does not exist yet, issued less than
+    `out_of_order_wait` seconds ago, may have overtaken its request: it raises Deferred
+    (nothing is recorded) so that it comes back later.
+    """
     with transient_db_errors():
         async with in_transaction() as conn:
             if not await _claim(conn, command):
                 return await _previous(command)
-            event, notifications = await _decide_and_save(conn, command)
+            event, notifications = await _decide_and_save(conn, command, out_of_order_wait)
             return Processed(event, notifications)
+
+
+def overtook_its_request(command: Command, rejection: Rejected, now: datetime, wait: float) -> bool:
+    """Whether a rejection may only mean the request has not been applied yet."""
+    return rejection.reason is Reason.NOT_FOUND and command.type is not CommandType.REQUEST and \
+        (now - command.issued_at).total_seconds() < wait
 
 
 async def _claim(conn: BaseDBAsyncClient, command: Command) -> bool:
@@ -86,7 +99,7 @@ FOR UPDATE OF u
 
 
 async def _decide_and_save(
-    conn: BaseDBAsyncClient, command: Command
+    conn: BaseDBAsyncClient, command: Command, out_of_order_wait: float
 ) -> tuple[ActivationEvent, list[Notification]]:
     activation: Activation | None = None
     if command.type is CommandType.REQUEST:
@@ -112,6 +125,9 @@ async def _decide_and_save(
     try:
         target = apply(state, command.type, role)
     except Rejected as rejection:
+        if overtook_its_request(command, rejection, datetime.now(UTC), out_of_order_wait):
+            raise Deferred(f"activation {command.activation_id} does not exist yet; its request may still "
+                           f"be queued") from None
         return await _reject(conn, command, state, rejection), []
     activation = await _save_activation(conn, command, activation, target)
     event = await ActivationEvent.create(

@@ -56,7 +56,7 @@ async def _act(request: Request, user: dict[str, Any], raw_id: str, kind: Comman
     activation_id = params.activation_id(raw_id)
     key = params.idempotency_key(request)
     command_id, _ = commands.ids_for(caller, kind.value, key, activation_id)
-    await commands.precheck(caller, kind, activation_id)
+    await commands.precheck(caller, kind, activation_id, request.app.ctx.settings.out_of_order_wait)
     command = commands.new_command(caller, kind, command_id, activation_id, reason=reason)
     await commands.publish(request.app.ctx.broker, command)
     return _accepted(request, activation_id, command_id)
