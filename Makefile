@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status backlog bench-scale test test-unit lint clean
+.PHONY: help install preflight migrate seed run status backlog dlq bench-scale test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ run: seed ## run API, worker pool, notifier and SMTP sink in the foreground (Ctr
 
 backlog: install ## publish COUNT (default 5000) request commands straight to RabbitMQ, to watch the pool scale
 	$(PY) -m loadtest.backlog --count $(or $(COUNT),5000)
+
+dlq: install ## list dead letters; ACTION=replay or ACTION=purge, QUEUE=commands|mail, ID=<message id>
+	$(PY) -m workers.dlq $(or $(ACTION),list) --queue $(or $(QUEUE),all) $(if $(ID),--id $(ID))
 
 status: install ## worker pool sizes, queue depths, activations by status
 	@$(PY) -m workers.status

@@ -216,3 +216,34 @@ async def test_an_address_the_server_refuses_for_good_is_marked_failed_and_dead_
         assert dead.headers["x-error-type"] == "MailRejected"
     finally:
         await stack.query("UPDATE users SET email = $2 WHERE cpf = $1", customer.cpf, customer.email)
+
+
+def dlq(stack: Stack, *args: str) -> str:
+    import subprocess
+    import sys
+
+    from loadtest.stack import ROOT
+    result = subprocess.run([sys.executable, "-m", "workers.dlq", *args], cwd=ROOT, env=stack.env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    return result.stdout
+
+
+async def test_make_dlq_lists_dead_letters_with_their_reason_and_replays_them(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    customer, company = customer_at
+    # A good command that ended in the dead-letter queue (say, after a crash loop).
+    request = command(CommandType.REQUEST, customer.cpf, uuid7(), company)
+    channel = await amqp.channel(publisher_confirms=True)
+    await channel.default_exchange.publish(
+        aio_pika.Message(request.encode(), message_id=str(request.id), headers={
+            "x-error": "worker crashed", "x-error-type": "Crash",
+            "x-original-exchange": COMMANDS_EXCHANGE, "x-original-routing-key": "request"}),
+        dead_letter_queue("activations.commands"))
+    await channel.close()
+    listed = await asyncio.to_thread(dlq, stack, "list", "--queue", "commands")
+    assert str(request.id) in listed and "Crash: worker crashed" in listed
+    replayed = await asyncio.to_thread(dlq, stack, "replay", "--queue", "commands", "--id", str(request.id))
+    assert "replayed" in replayed
+    await asyncio.to_thread(customer.wait_for, str(request.activation_id), "pending")
+    assert str(request.id) not in await asyncio.to_thread(dlq, stack, "list", "--queue", "commands")
