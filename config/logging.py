@@ -16,5 +16,5 @@ def setup(level: str = "INFO", process: str = "") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiormq", "aio_pika", "tortoise", "asyncio"):
+    for noisy in ("aiormq", "aio_pika", "tortoise", "asyncio", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -12,6 +12,7 @@ from sanic_ext import Extend
 from config import logging as logging_config
 from config.settings import Settings, load
 from models import db
+from models.errors import ConfigurationError
 from models.messages import to_json
 from models.passwords import hash_password, hasher
 from web import auth, errors, metrics
@@ -53,7 +54,7 @@ def create_app(settings: Settings) -> Sanic:
         app.ctx.dummy_hash = await loop.run_in_executor(None, hash_password, app.ctx.hasher, "not-a-password")
         app.ctx.broker = Broker(settings, f"api pid {os.getpid()}")
         # Connect in the background: the API serves reads and /health while RabbitMQ is away.
-        app.ctx.broker_task = asyncio.create_task(app.ctx.broker.connect_with_retry())
+        app.ctx.broker_task = asyncio.create_task(connect_broker(app))
 
     @app.after_server_stop
     async def close_connections(app: Sanic) -> None:
@@ -62,6 +63,15 @@ def create_app(settings: Settings) -> Sanic:
         await db.disconnect()
 
     return app
+
+
+async def connect_broker(app: Sanic) -> None:
+    """Connect to RabbitMQ for as long as it takes; stop the server if the topology conflicts."""
+    try:
+        await app.ctx.broker.connect_with_retry()
+    except ConfigurationError as exc:
+        log.critical("Cannot use RabbitMQ: %s Stopping the API.", exc)
+        app.stop()
 
 
 def build() -> Sanic:

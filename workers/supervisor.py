@@ -30,6 +30,7 @@ from workers.queues import QueueProbe
 log = logging.getLogger(__name__)
 
 MAX_RESTART_DELAY = 30.0
+CONFIGURATION_EXIT = 2  # what a worker exits with when its settings or the broker's topology are wrong
 
 
 def restart_delay(failures: int) -> float:
@@ -109,6 +110,7 @@ class Supervisor:
         self.probe = QueueProbe(settings)
         self.stopping = asyncio.Event()
         self.watchers: set[asyncio.Task[None]] = set()
+        self.exit_code = 0
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -189,6 +191,13 @@ class Supervisor:
             log.info("%s worker pid %d exited with code %d after retiring.", pool.role, worker.pid, code)
             return
         pool.workers.remove(worker)
+        if code == CONFIGURATION_EXIT:
+            log.critical("%s worker pid %d stopped on a configuration error (see its log above); restarting it "
+                         "would fail the same way. Fix the configuration; stopping the supervisor.",
+                         pool.role, worker.pid)
+            self.exit_code = CONFIGURATION_EXIT
+            self.stopping.set()
+            return
         # A worker that ran a while before dying is not crash-looping: restart the back-off.
         pool.failures = pool.failures + 1 if time.monotonic() - started < 60 else 1
         delay = restart_delay(pool.failures)
@@ -222,5 +231,6 @@ class Supervisor:
 
 def main(settings: Settings, roles: list[str]) -> int:
     logging_config.setup(settings.log_level, "supervisor")
-    asyncio.run(Supervisor(settings, pools_from(settings, roles)).run())
-    return 0
+    supervisor = Supervisor(settings, pools_from(settings, roles))
+    asyncio.run(supervisor.run())
+    return supervisor.exit_code

@@ -137,3 +137,31 @@ async def test_applied_events_are_published_for_other_services(
     else:
         raise AssertionError("no activation.pending event was published")
     await channel.close()
+
+
+def test_a_queue_declared_with_other_arguments_makes_workers_and_supervisor_stop_with_a_clear_message(
+    stack: Stack,
+) -> None:
+    import subprocess
+    import sys
+    import uuid as uuid_module
+
+    from loadtest.stack import ROOT, quote_vhost, with_vhost
+
+    vhost = f"activations-conflict-{uuid_module.uuid4().hex[:8]}"
+    stack._management("PUT", f"/api/vhosts/{quote_vhost(vhost)}")
+    stack._management("PUT", f"/api/permissions/{quote_vhost(vhost)}/guest",
+                      json={"configure": ".*", "write": ".*", "read": ".*"})
+    try:
+        # Someone declared the commands queue as a classic queue before us.
+        stack._management("PUT", f"/api/queues/{quote_vhost(vhost)}/activations.commands",
+                          json={"durable": True, "arguments": {}})
+        env = {**stack.env, "AMQP_URL": with_vhost(stack.amqp_url, vhost),
+               "STATUS_FILE": str(stack.root / "conflict-supervisor.json")}
+        for argv in (["run", "command"], ["pool", "command"]):
+            result = subprocess.run([sys.executable, "-m", "workers", *argv], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=60)
+            assert result.returncode == 2, result.stderr[-2000:]
+            assert "Delete the conflicting object" in result.stderr
+    finally:
+        stack._management("DELETE", f"/api/vhosts/{quote_vhost(vhost)}", check=False)
