@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status backlog dlq bench-scale test test-unit lint clean
+.PHONY: help install preflight migrate seed run status backlog dlq bench-scale chaos test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ test-unit: install ## run only the tests that need no services
 
 bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; writes docs/bench-scale.*
 	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))
+
+chaos: preflight ## mixed load while killing workers and restarting RabbitMQ, PostgreSQL, SMTP; balances the books
+	$(PY) -m loadtest.chaos $(if $(COMMANDS),--commands $(COMMANDS))
 
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .

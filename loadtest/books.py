@@ -1,0 +1,125 @@
+"""Balancing the books after a load: every accepted command and every e-mail, accounted for.
+
+Used by `make chaos` and `make loadtest`. Reads the database and the SMTP sink's folder;
+pure counting lives in `Books`, so the rules are easy to read and to test.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+UUID_IN_MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+# Activations whose state contradicts their own history or the rules.
+IMPOSSIBLE_STATES = {
+    "status differs from the last applied event": """
+        SELECT count(*) FROM activations a
+        WHERE a.status <> (SELECT e.to_status FROM activation_events e
+                           WHERE e.activation_id = a.id AND e.outcome = 'applied' ORDER BY e.id DESC LIMIT 1)""",
+    "decided without a decider, or a decider without a decision": """
+        SELECT count(*) FROM activations
+        WHERE (status IN ('approved', 'refused')) <> (decided_by_id IS NOT NULL)""",
+    "more than one pending activation per customer and company": """
+        SELECT count(*) FROM (SELECT 1 FROM activations WHERE status = 'pending'
+                              GROUP BY requester_id, company_id HAVING count(*) > 1) AS twice""",
+    "applied events that do not fit the state machine": """
+        SELECT count(*) FROM activations a
+        WHERE (SELECT count(*) FROM activation_events e WHERE e.activation_id = a.id AND e.outcome = 'applied')
+              <> CASE WHEN a.status = 'pending' THEN 1 ELSE 2 END""",
+}
+
+
+@dataclass
+class Books:
+    """The counts, and what follows from them."""
+
+    accepted: int
+    events: int
+    commands_with_event: int
+    applied: int
+    notifications: int
+    sent: int
+    failed: int
+    delivered: int
+    mail_duplicates: int
+    impossible: dict[str, int]
+
+    @property
+    def lost(self) -> int:
+        """Accepted commands without an event, plus applied events whose e-mail never arrived."""
+        commands = self.accepted - self.commands_with_event
+        notifications = self.applied - self.notifications
+        mails = self.notifications - self.failed - self.delivered
+        return commands + notifications + mails
+
+    @property
+    def duplicated(self) -> int:
+        """Commands with more than one event, plus e-mails delivered more than once."""
+        return (self.events - self.commands_with_event) + self.mail_duplicates
+
+    @property
+    def balanced(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and not any(self.impossible.values())
+
+    def lines(self) -> list[str]:
+        out = [
+            f"commands: {self.accepted} accepted (202), {self.commands_with_event} with an event, "
+            f"{self.events} events ({self.applied} applied)",
+            f"e-mails:  {self.notifications} notifications for {self.applied} applied events, {self.sent} sent, "
+            f"{self.failed} refused for good, {self.delivered} distinct delivered, {self.mail_duplicates} extra copies",
+        ]
+        out += [f"impossible: {n} x {what}" for what, n in self.impossible.items() if n]
+        if not any(self.impossible.values()):
+            out.append("impossible states: none")
+        out.append(f"books: {self.accepted} accepted, {self.events} events, {self.lost} lost, "
+                   f"{self.duplicated} duplicated")
+        return out
+
+
+def delivered_notifications(mail_dir: Path) -> Counter[str]:
+    """How many messages the sink holds per notification id (taken from each Message-ID)."""
+    counts: Counter[str] = Counter()
+    for path in mail_dir.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found = UUID_IN_MESSAGE_ID.search(str(message.get("Message-ID", "")))
+        if found:
+            counts[found.group(0)] += 1
+    return counts
+
+
+async def balance(database_url: str, mail_dir: Path, accepted: list[uuid.UUID]) -> Books:
+    """Count everything the accepted commands should have produced."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        events = await conn.fetchrow(
+            "SELECT count(*) AS events, count(DISTINCT command_id) AS commands, "
+            "count(*) FILTER (WHERE outcome = 'applied') AS applied "
+            "FROM activation_events WHERE command_id = ANY($1::uuid[])", accepted)
+        rows = await conn.fetch(
+            "SELECT n.id, n.status FROM notifications n JOIN activation_events e ON e.id = n.event_id "
+            "WHERE e.command_id = ANY($1::uuid[])", accepted)
+        impossible = {what: int(await conn.fetchval(sql)) for what, sql in IMPOSSIBLE_STATES.items()}
+    finally:
+        await conn.close()
+    delivered = delivered_notifications(mail_dir)
+    ours = {str(r["id"]) for r in rows}
+    return Books(
+        accepted=len(accepted),
+        events=int(events["events"]),
+        commands_with_event=int(events["commands"]),
+        applied=int(events["applied"]),
+        notifications=len(rows),
+        sent=sum(1 for r in rows if r["status"] == "sent"),
+        failed=sum(1 for r in rows if r["status"] == "failed"),
+        delivered=sum(1 for n in ours if delivered[n] > 0),
+        mail_duplicates=sum(delivered[n] - 1 for n in ours if delivered[n] > 1),
+        impossible=impossible,
+    )
