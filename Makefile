@@ -3,9 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOAD_STAMP := $(VENV)/.installed-load
+USERS ?= 500
+SPAWN_RATE ?= 25
+DURATION ?= 60s
+PROCESSES ?= 1
+HOST ?= http://127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status backlog dlq bench-scale chaos test test-unit lint clean
+.PHONY: help install preflight migrate seed run status backlog dlq loadtest bench-scale chaos test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,6 +25,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the pinned dependencies
+
+$(LOAD_STAMP): $(STAMP) requirements-load.txt
+	$(PY) -m pip install --quiet -r requirements-load.txt
+	touch $(LOAD_STAMP)
 
 preflight: install ## check PostgreSQL and RabbitMQ answer; create the database; enable the management UI
 	$(PY) -m config.preflight
@@ -51,6 +61,13 @@ test-unit: install ## run only the tests that need no services
 
 bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; writes docs/bench-scale.*
 	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))
+
+loadtest: $(LOAD_STAMP) ## locust against a running instance (USERS, SPAWN_RATE, DURATION, PROCESSES, HOST); then the books
+	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/cpu-*.txt
+	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary -u $(USERS) -r $(SPAWN_RATE) \
+		-t $(DURATION) --host $(HOST) --processes $(PROCESSES) --stop-timeout 10 \
+		--html var/loadtest/report.html --csv var/loadtest/stats --exit-code-on-error 0
+	$(PY) -m loadtest.report
 
 chaos: preflight ## mixed load while killing workers and restarting RabbitMQ, PostgreSQL, SMTP; balances the books
 	$(PY) -m loadtest.chaos $(if $(COMMANDS),--commands $(COMMANDS))

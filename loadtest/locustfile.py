@@ -1,0 +1,161 @@
+"""The load scenario: demo customers and super-users doing what they do, at a steady pace.
+
+Each simulated customer logs in once (as its own demo user from loadtest/users.csv), then
+lists companies, asks for activations at random companies, looks at and lists its own,
+and cancels some. Simulated super-users list pending activations and approve or refuse
+them. Every 202 is written down (var/loadtest/accepted-<pid>.txt) so that the books can
+be balanced afterwards (`python -m loadtest.report`, run by `make loadtest`).
+
+Environment: LOADTEST_RATE (tasks per second per simulated user, default 0.2),
+LOADTEST_DIR (default var/loadtest), LOADTEST_USERS (default loadtest/users.csv).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import gevent
+import psutil
+from locust import FastHttpUser, between, constant_throughput, events, task
+from locust.env import Environment
+
+RATE = float(os.environ.get("LOADTEST_RATE", "0.2"))
+OUT = Path(os.environ.get("LOADTEST_DIR", "var/loadtest"))
+USERS_CSV = os.environ.get("LOADTEST_USERS", "loadtest/users.csv")
+
+with open(USERS_CSV, newline="") as handle:
+    _ROWS = list(csv.DictReader(handle))
+COMPANIES = sorted({row["company_cnpj"] for row in _ROWS})
+ACCEPTED: list[str] = []
+_pools: dict[str, Any] = {}
+_cpu = {"max": 0.0, "samples": 0, "total": 0.0}
+
+
+def next_account(environment: Environment, role: str) -> dict[str, str]:
+    """A demo account of `role` no other simulated user of this run holds (per process slice)."""
+    if role not in _pools:
+        index = getattr(environment.runner, "worker_index", 0) or 0
+        count = getattr(environment.parsed_options, "processes", 1) or 1
+        count = count if count > 0 else (os.cpu_count() or 1)  # --processes -1 means one per core
+        mine = [row for row in _ROWS if row["role"] == role][index::count]
+        _pools[role] = itertools.cycle(mine)
+    return next(_pools[role])  # type: ignore[no-any-return]
+
+
+class Customer(FastHttpUser):
+    """A customer of a partner company."""
+
+    weight = 50
+    wait_time = constant_throughput(RATE)
+
+    def on_start(self) -> None:
+        self.account = next_account(self.environment, "user")
+        self.mine: list[str] = []
+        self.headers = {"Authorization": f"Bearer {login(self, self.account)}"}
+
+    @task(1)
+    def companies(self) -> None:
+        self.client.get("/companies", headers=self.headers)
+
+    @task(4)
+    def request(self) -> None:
+        company = random.choice(COMPANIES)
+        with self.client.get(f"/activations/request?company={company}", headers=self.headers,
+                             name="/activations/request", catch_response=True) as answer:
+            if answer.status_code == 202:
+                ACCEPTED.append(answer.json()["command_id"])
+                self.mine.append(answer.json()["id"])
+                answer.success()
+            elif answer.status_code == 409:  # already pending at that company: a normal answer
+                answer.success()
+
+    @task(3)
+    def view(self) -> None:
+        if not self.mine:
+            return
+        with self.client.get(f"/activations/{random.choice(self.mine)}", headers=self.headers,
+                             name="/activations/[id]", catch_response=True) as answer:
+            if answer.status_code in (200, 404):  # 404 until the worker has applied the request
+                answer.success()
+
+    @task(2)
+    def list_own(self) -> None:
+        self.client.get("/activations?per_page=20", headers=self.headers, name="/activations")
+
+    @task(1)
+    def cancel(self) -> None:
+        if not self.mine:
+            return
+        activation = self.mine.pop(random.randrange(len(self.mine)))
+        with self.client.get(f"/activations/{activation}/cancel", headers=self.headers,
+                             name="/activations/[id]/cancel", catch_response=True) as answer:
+            if answer.status_code == 202:
+                ACCEPTED.append(answer.json()["command_id"])
+                answer.success()
+            elif answer.status_code in (404, 409):  # already decided, or not applied yet
+                answer.success()
+
+
+class SuperUser(FastHttpUser):
+    """A super-user working through the pending activations."""
+
+    fixed_count = 10
+    wait_time = between(0.5, 2.0)
+
+    def on_start(self) -> None:
+        self.account = next_account(self.environment, "superuser")
+        self.headers = {"Authorization": f"Bearer {login(self, self.account)}"}
+
+    @task
+    def decide(self) -> None:
+        page = random.randint(1, 10)
+        with self.client.get(f"/activations?status=pending&per_page=20&page={page}", headers=self.headers,
+                             name="/activations?status=pending", catch_response=True) as answer:
+            items = answer.json().get("items", []) if answer.status_code == 200 else []
+        for item in items[:3]:
+            action = "approve" if random.random() < 0.7 else "refuse?reason=documentos%20pendentes"
+            with self.client.get(f"/activations/{item['id']}/{action}", headers=self.headers,
+                                 name=f"/activations/[id]/{action.split('?')[0]}", catch_response=True) as answer:
+                if answer.status_code == 202:
+                    ACCEPTED.append(answer.json()["command_id"])
+                    answer.success()
+                elif answer.status_code in (403, 409):  # decided meanwhile, or the super-user's own
+                    answer.success()
+
+
+def login(user: FastHttpUser, account: dict[str, str]) -> str:
+    answer = user.client.post("/auth", json={"cpf": account["cpf"], "password": account["password"]},
+                              name="/auth")
+    return str(answer.json()["access_token"]) if answer.status_code == 200 else ""
+
+
+def _sample_cpu() -> None:
+    """Record this load generator's own CPU use: a saturated generator measures itself."""
+    process = psutil.Process()
+    process.cpu_percent(interval=None)
+    while True:
+        gevent.sleep(2)
+        used = process.cpu_percent(interval=None)
+        _cpu["max"] = max(_cpu["max"], used)
+        _cpu["samples"] += 1
+        _cpu["total"] += used
+
+
+@events.test_start.add_listener
+def _start_sampling(environment: Environment, **kwargs: Any) -> None:
+    if environment.runner is not None and type(environment.runner).__name__ != "MasterRunner":
+        gevent.spawn(_sample_cpu)
+
+
+@events.test_stop.add_listener
+def _write_down(environment: Environment, **kwargs: Any) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"accepted-{os.getpid()}.txt").write_text("\n".join(ACCEPTED) + ("\n" if ACCEPTED else ""))
+    if _cpu["samples"]:
+        (OUT / f"cpu-{os.getpid()}.txt").write_text(
+            f"{_cpu['max']:.0f} {_cpu['total'] / _cpu['samples']:.0f}\n")

@@ -1,0 +1,113 @@
+"""After a locust run: acceptance and completion figures, and the books, side by side.
+
+Acceptance is what the API answered (from locust's CSV): requests per second and latency
+percentiles. Completion is what the workers did with each accepted command: the time from
+the command being issued to its event being committed (from PostgreSQL). Then the books:
+every 202 must have reached its event, and every applied event its e-mail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from config.settings import load
+from loadtest.books import balance
+
+COLUMNS = ["Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%", "Max"]
+
+
+def acceptance(stats_csv: Path) -> list[str]:
+    rows = list(csv.DictReader(stats_csv.open()))
+    widths = [max(len(c), *(len(r[c]) for r in rows)) for c in COLUMNS]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
+    lines += ["  ".join(r[c].ljust(w) for c, w in zip(COLUMNS, widths, strict=True)) for r in rows]
+    return lines
+
+
+def accepted_ids(folder: Path) -> list[uuid.UUID]:
+    ids: list[uuid.UUID] = []
+    for path in folder.glob("accepted-*.txt"):
+        ids += [uuid.UUID(line) for line in path.read_text().split()]
+    return ids
+
+
+async def settle(database_url: str, ids: list[uuid.UUID], timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    done = 0
+    while time.monotonic() < deadline:
+        conn = await asyncpg.connect(database_url)
+        try:
+            done = int(await conn.fetchval(
+                "SELECT count(*) FROM activation_events WHERE command_id = ANY($1::uuid[])", ids))
+            pending = int(await conn.fetchval("SELECT count(*) FROM notifications WHERE status = 'pending'"))
+        finally:
+            await conn.close()
+        if done >= len(ids) and pending == 0:
+            break
+        await asyncio.sleep(1)
+    return done
+
+
+async def completion(database_url: str, ids: list[uuid.UUID]) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM created_at - issued_at)) AS p50, "
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM created_at - issued_at)) AS p95, "
+            "percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM created_at - issued_at)) AS p99, "
+            "max(extract(epoch FROM created_at - issued_at)) AS worst, "
+            "extract(epoch FROM max(created_at) - min(issued_at)) AS span "
+            "FROM activation_events WHERE command_id = ANY($1::uuid[])", ids)
+    finally:
+        await conn.close()
+    if not row["n"]:
+        return "completion: no events"
+    return (f"completion (202 -> event committed), {row['n']} commands: p50 {row['p50'] * 1000:.0f} ms, "
+            f"p95 {row['p95'] * 1000:.0f} ms, p99 {row['p99'] * 1000:.0f} ms, max {row['worst'] * 1000:.0f} ms; "
+            f"{row['n'] / max(row['span'], 0.001):.0f} commands/s applied over {row['span']:.0f} s")
+
+
+def cpu(folder: Path) -> str:
+    samples = [path.read_text().split() for path in folder.glob("cpu-*.txt")]
+    if not samples:
+        return "load generator CPU: not measured"
+    worst = max(float(s[0]) for s in samples)
+    note = " — SATURATED: the generator, not the service, may be the limit" if worst > 90 else ""
+    return f"load generator CPU: {len(samples)} process(es), peak {worst:.0f}% of a core{note}"
+
+
+async def run(folder: Path, timeout: float) -> int:
+    settings = load()
+    ids = accepted_ids(folder)
+    out = ["acceptance (the API's answers):", *acceptance(folder / "stats_stats.csv"), "", cpu(folder)]
+    done = await settle(settings.database_url, ids, timeout)
+    out.append(await completion(settings.database_url, ids))
+    books = await balance(settings.database_url, Path(settings.mail_dir), ids)
+    out += ["", *books.lines()]
+    if done < len(ids):
+        out.append(f"NOT SETTLED: {len(ids) - done} accepted commands had no event after {timeout:.0f} s")
+    text = "\n".join(out)
+    (folder / "summary.txt").write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    return 0 if books.balanced else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtest.report", description=__doc__)
+    parser.add_argument("--dir", default="var/loadtest")
+    parser.add_argument("--settle-timeout", type=float, default=300)
+    args = parser.parse_args(argv)
+    return asyncio.run(run(Path(args.dir), args.settle_timeout))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
