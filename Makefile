@@ -7,7 +7,7 @@ LOAD_STAMP := $(VENV)/.installed-load
 USERS ?= 500
 SPAWN_RATE ?= 25
 DURATION ?= 60s
-PROCESSES ?= 1
+PROCESSES ?=
 HOST ?= http://127.0.0.1:8000
 
 .DEFAULT_GOAL := help
@@ -65,7 +65,7 @@ bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; wr
 loadtest: $(LOAD_STAMP) ## locust against a running instance (USERS, SPAWN_RATE, DURATION, PROCESSES, HOST); then the books
 	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/cpu-*.txt
 	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary -u $(USERS) -r $(SPAWN_RATE) \
-		-t $(DURATION) --host $(HOST) --processes $(PROCESSES) --stop-timeout 10 \
+		-t $(DURATION) --host $(HOST) $(if $(PROCESSES),--processes $(PROCESSES)) --stop-timeout 10 \
 		--html var/loadtest/report.html --csv var/loadtest/stats --exit-code-on-error 0
 	$(PY) -m loadtest.report
 

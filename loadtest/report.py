@@ -21,11 +21,14 @@ import asyncpg
 from config.settings import load
 from loadtest.books import balance
 
-COLUMNS = ["Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%", "Max"]
+COLUMNS = ["Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%", "Max Response Time"]  # ms
 
 
 def acceptance(stats_csv: Path) -> list[str]:
     rows = list(csv.DictReader(stats_csv.open()))
+    for row in rows:  # locust writes floats with all their digits
+        for column in ("Requests/s", "Max Response Time"):
+            row[column] = f"{float(row[column]):.1f}" if column == "Requests/s" else f"{float(row[column]):.0f}"
     widths = [max(len(c), *(len(r[c]) for r in rows)) for c in COLUMNS]
     lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
     lines += ["  ".join(r[c].ljust(w) for c, w in zip(COLUMNS, widths, strict=True)) for r in rows]
