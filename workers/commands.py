@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from config.settings import Settings
@@ -45,12 +46,11 @@ def make_handler(settings: Settings, broker: Broker) -> Handler:
         result = await transitions.process(command, settings.out_of_order_wait)
         # Only after the commit: a crash before these publishes is repaired by the redelivery,
         # which finds the command processed and publishes its still-pending e-mails again.
-        for notification in result.notifications:
-            job = MailJob(notification.id)
-            await broker.publish(MAIL_EXCHANGE, MAIL_ROUTING_KEY, job.encode(), str(notification.id))
-        await broker.publish(
-            EVENTS_EXCHANGE, event_routing_key(result.event), event_body(result.event),
-            str(result.event.command_id), mandatory=False,
+        await asyncio.gather(
+            *(broker.publish(MAIL_EXCHANGE, MAIL_ROUTING_KEY, MailJob(n.id).encode(), str(n.id))
+              for n in result.notifications),
+            broker.publish(EVENTS_EXCHANGE, event_routing_key(result.event), event_body(result.event),
+                           str(result.event.command_id), mandatory=False),
         )
 
     return handle

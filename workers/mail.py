@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -118,11 +119,51 @@ def render(ctx: MailContext, sender: str, message_id: str) -> EmailMessage:
 
 
 async def send(message: EmailMessage, settings: Settings) -> None:
-    """Hand `message` to the configured SMTP server, or raise MailRejected / MailUnavailable."""
-    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    """Hand `message` to the configured SMTP server in a session of its own."""
+    mailer = Mailer(settings, sessions=1)
     try:
-        await aiosmtplib.send(
-            message,
+        await mailer.send(message)
+    finally:
+        mailer.close()
+
+
+class Mailer:
+    """SMTP sessions kept open between e-mails, one per concurrent send, reopened after errors.
+
+    Opening a session (TCP, greeting, EHLO, maybe TLS and AUTH) costs more than sending a
+    short e-mail; a notifier sending thousands reuses its sessions.
+    """
+
+    def __init__(self, settings: Settings, sessions: int) -> None:
+        self.settings = settings
+        self.where = f"{settings.smtp_host}:{settings.smtp_port}"
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(sessions)
+
+    async def send(self, message: EmailMessage) -> None:
+        """Send `message`, or raise MailRejected (never deliverable) / MailUnavailable (try later)."""
+        async with self._slots:
+            client = self._idle.pop() if self._idle else None
+            try:
+                if client is None or not client.is_connected:
+                    client = await self._open()
+                    await client.send_message(message)
+                else:
+                    try:
+                        await client.send_message(message)
+                    except aiosmtplib.SMTPServerDisconnected:
+                        # The server closed an idle session: one fresh try before calling it an outage.
+                        client = await self._open()
+                        await client.send_message(message)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                if client is not None:
+                    client.close()
+                raise _translate(exc, self.where) from exc
+            self._idle.append(client)
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        settings = self.settings
+        client = aiosmtplib.SMTP(
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username or None,
@@ -132,26 +173,36 @@ async def send(message: EmailMessage, settings: Settings) -> None:
             start_tls=settings.smtp_starttls,
             timeout=settings.smtp_timeout,
         )
-    except aiosmtplib.SMTPRecipientsRefused as exc:
+        await client.connect()
+        return client
+
+    def close(self) -> None:
+        for client in self._idle:
+            client.close()
+        self._idle.clear()
+
+
+def _translate(exc: Exception, where: str) -> MailRejected | MailUnavailable:
+    """What an SMTP failure means for the e-mail: never deliverable, or worth another try."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = sorted({r.code for r in exc.recipients})
         text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
         # Greylisting and full mailboxes answer 4xx: worth another try later.
         if any(code < 500 for code in codes):
-            raise MailUnavailable(f"The mail server at {where} deferred the recipients ({text}).") from exc
-        raise MailRejected(f"The mail server at {where} refused the recipients ({text}).") from exc
-    except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPConnectResponseError,
-            aiosmtplib.SMTPHeloError) as exc:
+            return MailUnavailable(f"The mail server at {where} deferred the recipients ({text}).")
+        return MailRejected(f"The mail server at {where} refused the recipients ({text}).")
+    if isinstance(exc, (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPConnectResponseError,
+                        aiosmtplib.SMTPHeloError)):
         # These refuse the session, not this e-mail: every message would fail until the
         # server or our settings change, so keep the e-mail pending instead of failing it.
-        raise MailUnavailable(
+        return MailUnavailable(
             f"The mail server at {where} refused the session ({exc.code} {exc.message}); "
             "check SMTP_HOST, SMTP_USERNAME and SMTP_PASSWORD."
-        ) from exc
-    except aiosmtplib.SMTPResponseException as exc:
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
         answer = f"{exc.code} {exc.message}"
         if exc.code >= 500:
-            raise MailRejected(f"The mail server at {where} refused the e-mail ({answer}).") from exc
-        raise MailUnavailable(f"The mail server at {where} deferred the e-mail ({answer}).") from exc
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        # Timeouts and lost connections are OSError subclasses (TimeoutError, ConnectionError).
-        raise MailUnavailable(f"The mail server at {where} is unavailable: {exc!r}.") from exc
+            return MailRejected(f"The mail server at {where} refused the e-mail ({answer}).")
+        return MailUnavailable(f"The mail server at {where} deferred the e-mail ({answer}).")
+    # Timeouts and lost connections are OSError subclasses (TimeoutError, ConnectionError).
+    return MailUnavailable(f"The mail server at {where} is unavailable: {exc!r}.")

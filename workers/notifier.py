@@ -21,7 +21,7 @@ from models.entities import Notification, NotificationKind, NotificationStatus
 from models.errors import PermanentError, TransientError
 from models.messages import MailJob
 from workers.consumer import Handler
-from workers.mail import MailContext, MailRejected, MailUnavailable, render, send
+from workers.mail import MailContext, Mailer, MailRejected, MailUnavailable, render
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,14 @@ class DatabaseUnavailable(TransientError):
 def make_handler(settings: Settings) -> Handler:
     """The handler of the mail queue: send each job's e-mail, at most once per notification."""
     domain = sender_domain(settings.mail_from)
+    mailer = Mailer(settings, sessions=settings.notifier_prefetch)
 
     async def handle(body: bytes) -> None:
         job = MailJob.decode(body)
         notification_id = job.notification_id
         with _database_errors_as_transient(notification_id):
             try:
-                await _deliver(notification_id, settings, domain)
+                await _deliver(notification_id, settings, domain, mailer)
             except MailRejected as exc:
                 # The transaction rolled back with the send; record the failure on its own.
                 await _record_failure(notification_id, exc, give_up=True)
@@ -71,7 +72,7 @@ def make_handler(settings: Settings) -> Handler:
     return handle
 
 
-async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str) -> None:
+async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str, mailer: Mailer) -> None:
     """Send the notification's e-mail unless it went already, and mark it sent."""
     async with in_transaction() as conn:
         # The row lock makes a second notifier holding the same job wait, then see SENT.
@@ -90,7 +91,7 @@ async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str) 
             message = render(ctx, settings.mail_from, message_id)
         except (ValueError, MessageError) as exc:
             raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
-        await send(message, settings)
+        await mailer.send(message)
 
         notification.status = NotificationStatus.SENT
         notification.message_id = message_id

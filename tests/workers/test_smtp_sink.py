@@ -16,7 +16,7 @@ import pytest
 
 from config.settings import Settings
 from models.entities import NotificationKind
-from workers.mail import MailContext, MailUnavailable, render, send
+from workers.mail import MailContext, Mailer, MailRejected, MailUnavailable, render, send
 from workers.smtp_sink import SinkPortInUse, serve
 
 SENDER = "Ativações <nao-responda@ativacoes.local>"
@@ -124,3 +124,21 @@ async def test_a_server_that_never_greets_is_transient_within_the_timeout() -> N
         await server.wait_closed()
 
     assert time.monotonic() - started < 3
+
+
+async def test_a_mailer_reuses_one_session_for_consecutive_emails_and_refuses_dot_invalid(tmp_path: Path) -> None:
+    port = free_port()
+    settings = Settings(smtp_sink_port=port, smtp_port=port, mail_dir=str(tmp_path / "mail"))
+    async with running_sink(settings):
+        mailer = Mailer(settings, sessions=2)
+        for n in range(3):
+            await mailer.send(message(f"<reuse-{n}@ativacoes.local>"))
+        assert len(mailer._idle) == 1  # one session carried all three
+        refused = message("<refused@ativacoes.local>")
+        del refused["To"]
+        refused["To"] = "Ninguém <ninguem@exemplo.invalid>"
+        with pytest.raises(MailRejected, match="550"):
+            await mailer.send(refused)
+        await mailer.send(message("<after-refusal@ativacoes.local>"))  # a fresh session takes over
+        mailer.close()
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 4
