@@ -62,8 +62,7 @@ class Command:
     reason: str | None = None
 
     def encode(self) -> bytes:
-        body = {"v": SCHEMA_VERSION, **asdict(self)}
-        return orjson.dumps(body)
+        return to_json({"v": SCHEMA_VERSION, **asdict(self)})
 
     @classmethod
     def decode(cls, body: bytes) -> Command:
@@ -92,7 +91,7 @@ class MailJob:
     notification_id: uuid.UUID
 
     def encode(self) -> bytes:
-        return orjson.dumps({"v": SCHEMA_VERSION, "notification_id": self.notification_id})
+        return to_json({"v": SCHEMA_VERSION, "notification_id": str(self.notification_id)})
 
     @classmethod
     def decode(cls, body: bytes) -> MailJob:

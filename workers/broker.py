@@ -38,7 +38,8 @@ class Broker:
 
     @property
     def is_connected(self) -> bool:
-        return self.connection is not None and not self.connection.is_closed
+        # A robust connection is not closed while it reconnects; `connected` says if it is up now.
+        return self.connection is not None and self.connection.connected.is_set()
 
     async def connect(self) -> None:
         """Open the connection, declare the topology, and prepare the publishing channels."""

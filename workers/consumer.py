@@ -13,6 +13,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from config.settings import Settings
 from models.errors import Deferred, PermanentError, TransientError
 from models.messages import DEAD_LETTER_EXCHANGE, dead_letter_queue, delay_for, delay_queue
+from workers import topology
 from workers.broker import Broker
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,10 @@ class Consumer:
         assert self.broker.connection is not None
         channel = await self.broker.connection.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
-        queue = await channel.get_queue(self.queue, ensure=False)
+        # Declared (identically), not just looked up: the robust channel then re-declares the
+        # queue and restarts this consumer by itself after RabbitMQ comes back.
+        queue = await channel.declare_queue(self.queue, durable=True,
+                                            arguments=topology.queue_arguments(self.queue, self.settings))
         tag = await queue.consume(self._on_message)
         log.info("Consuming %s with prefetch %d.", self.queue, self.prefetch)
         await stop.wait()

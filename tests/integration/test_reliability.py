@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import aio_pika
 import pytest
@@ -247,3 +248,61 @@ async def test_make_dlq_lists_dead_letters_with_their_reason_and_replays_them(
     assert "replayed" in replayed
     await asyncio.to_thread(customer.wait_for, str(request.activation_id), "pending")
     assert str(request.id) not in await asyncio.to_thread(dlq, stack, "list", "--queue", "commands")
+
+
+async def test_a_redelivered_command_whose_email_job_was_lost_publishes_it_again(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    """Given a command applied and committed whose mail job never left (a crash right after
+    the commit), when RabbitMQ redelivers the command, then its e-mail job is published again."""
+    customer, company = customer_at
+    request = command(CommandType.REQUEST, customer.cpf, uuid7(), company)
+    await publish(amqp, request)
+    await asyncio.to_thread(customer.wait_for, str(request.activation_id), "pending")
+    await asyncio.to_thread(wait_for_mail, stack, str(request.activation_id), "recebido")
+    await stack.query("UPDATE notifications SET status = 'pending', last_attempt_at = now() "
+                      "WHERE activation_id = $1", request.activation_id)
+    await publish(amqp, request)  # the redelivery
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        row = (await stack.query("SELECT status FROM notifications WHERE activation_id = $1",
+                                 request.activation_id))[0]
+        if row["status"] == "sent":
+            break
+        await asyncio.sleep(0.2)
+    assert row["status"] == "sent"
+    events = await stack.query("SELECT count(*) AS n FROM activation_events WHERE command_id = $1", request.id)
+    assert events[0]["n"] == 1
+
+
+def test_after_rabbitmq_drops_every_connection_the_service_reconnects_and_keeps_working(
+    customer_at: tuple[Client, str], stack: Stack
+) -> None:
+    """Given every AMQP connection of the service closed by the broker (as in a restart),
+    then the API, the workers and the notifier reconnect by themselves."""
+    import httpx
+
+    from loadtest.stack import quote_vhost
+    url = f"{stack.management_base}/api/vhosts/{quote_vhost(stack.vhost)}/connections"
+    deadline = time.monotonic() + 20
+    listed: list[dict[str, str]] = []
+    while len(listed) < 3 and time.monotonic() < deadline:  # the API, a command worker, a notifier
+        listed = httpx.get(url, auth=stack.management_auth, timeout=10).json()
+        time.sleep(0.5)
+    assert len(listed) >= 3, listed
+    for connection in listed:
+        httpx.delete(f"{stack.management_base}/api/connections/{quote(connection['name'], safe='')}",
+                     auth=stack.management_auth, timeout=10)
+    customer, company = customer_at
+    deadline = time.monotonic() + 30
+    answer = None
+    while time.monotonic() < deadline:
+        answer = customer.get(f"/activations/request?company={company}")
+        if answer.status_code == 202:
+            break
+        assert answer.status_code == 503, answer.text  # while reconnecting: unavailable, never 500
+        time.sleep(0.5)
+    assert answer is not None and answer.status_code == 202
+    activation_id = answer.json()["id"]
+    customer.wait_for(activation_id, "pending", 30)
+    wait_for_mail(stack, activation_id, "recebido", 30)
