@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -157,3 +158,22 @@ class Notification(Model):
     class Meta:
         table = "notifications"
         indexes = [("status", "created_at")]
+
+
+class IdempotencyKey(Model):
+    """The answer given to a command sent with an Idempotency-Key, to give it again on a retry.
+
+    `status` is null while the first attempt is still being answered.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    cpf = fields.CharField(max_length=11)
+    key = fields.CharField(max_length=200)
+    fingerprint = fields.CharField(max_length=64)
+    status = fields.IntField(null=True)
+    body: Any = fields.JSONField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "idempotency_keys"
+        unique_together = (("cpf", "key"),)

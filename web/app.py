@@ -30,6 +30,7 @@ def create_app(settings: Settings) -> Sanic:
     app.config.OAS_URL_PREFIX = "/docs"
     app.config.OAS_UI_SWAGGER_URL = "/"  # so /docs itself is the UI
     app.config.CORS = False
+    app.config.HTTP_AUTO_HEAD = False  # a HEAD must never run a command
     app.config.HEALTH = False
     Extend(app)
     app.ext.openapi.add_security_scheme("token", "http", scheme="bearer", bearer_format="JWT")

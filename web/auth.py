@@ -42,10 +42,35 @@ def claims(user: User) -> dict[str, Any]:
 
 
 async def retrieve_user(request: Request, payload: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
-    """The logged-in user as the token describes them (workers re-check against the database)."""
+    """The logged-in user as the token describes them (workers re-check against the database).
+
+    A refresh reads the database instead, so a new token never carries stale rights.
+    """
     if not payload:
         return None
+    if is_refresh(request):
+        user = await User.get_or_none(cpf=payload.get("cpf"))
+        return claims(user) if user is not None else None
     return {key: payload.get(key) for key in ("cpf", "name", "company", "superuser")}
+
+
+def is_refresh(request: Request) -> bool:
+    return request.path.rstrip("/").endswith("/auth/refresh")
+
+
+async def check_refresh_body(request: Request) -> HTTPResponse | None:
+    """Answer a refresh without `{"refresh_token": "..."}` before sanic-jwt trips over it."""
+    if request.method != "POST" or not is_refresh(request):
+        return None
+    try:
+        body = request.json if request.body else None
+    except Exception:  # Sanic raises BadRequest for a body that is not JSON
+        return error_response(400, "invalid_json", "The request body is not valid JSON.")
+    if not isinstance(body, dict) or not isinstance(body.get("refresh_token"), str):
+        return error_response(400, "missing_refresh_token",
+                              'Send {"refresh_token": "..."} in the body, with the (possibly expired) '
+                              "access token in the Authorization header.")
+    return None
 
 
 async def extend_payload(payload: dict[str, Any], user: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -83,6 +108,7 @@ class ErrorShapedResponses(Responses):  # type: ignore[misc]
 
 
 def setup(app: Sanic, settings: Settings) -> None:
+    app.on_request(check_refresh_body)
     Initialize(
         app,
         authenticate=authenticate,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from models.entities import Activation, ActivationEvent
-from models.ids import issued_at, uuid7
+from models.ids import issued_at
 from models.messages import COMMANDS_EXCHANGE, Command
 from models.state_machine import Actor, CommandType, Rejected, apply
 from web.errors import ApiError, from_rejection
@@ -17,7 +17,6 @@ from workers.broker import Broker, BrokerUnavailable, Unroutable
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2b8e-3d4a-4e5f-9a7b-1c2d3e4f5a6b")
 
 
 @dataclass(frozen=True)
@@ -30,17 +29,6 @@ class Caller:
     @classmethod
     def from_claims(cls, user: dict[str, Any]) -> Caller:
         return cls(cpf=str(user["cpf"]), superuser=bool(user.get("superuser")))
-
-
-def ids_for(
-    caller: Caller, action: str, key: str | None, activation_id: uuid.UUID | None
-) -> tuple[uuid.UUID, uuid.UUID]:
-    """Command and activation ids: fresh, or derived from an Idempotency-Key so a retry repeats them."""
-    if key is None:
-        return uuid7(), activation_id or uuid7()
-    seed = f"{caller.cpf}\n{action}\n{activation_id or ''}\n{key}"
-    command_id = uuid.uuid5(IDEMPOTENCY_NAMESPACE, seed)
-    return command_id, activation_id or uuid.uuid5(IDEMPOTENCY_NAMESPACE, seed + "\nactivation")
 
 
 async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUID, queued_grace: float) -> None:

@@ -30,6 +30,15 @@ _STATUS_CODES = {
 }
 
 
+# What PostgreSQL restarting or being unreachable looks like from asyncpg and Tortoise.
+DATABASE_DOWN = (
+    DBConnectionError, OSError,
+    asyncpg.exceptions.PostgresConnectionError,  # includes CannotConnectNowError (starting up)
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, admin shutdown
+    asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError,
+)
+
+
 class ApiError(SanicException):
     """An error answer: HTTP status, a stable slug and a sentence for humans."""
 
@@ -54,8 +63,8 @@ async def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, Rejected):
         err = from_rejection(exc)
         return error_response(err.status_code, err.code, err.message)
-    if isinstance(exc, (DBConnectionError, OSError, asyncpg.exceptions.PostgresConnectionError,
-                        asyncpg.exceptions.InterfaceError, OperationalError)):
+    if isinstance(exc, DATABASE_DOWN) or (isinstance(exc, OperationalError) and
+                                         isinstance(exc.__cause__, DATABASE_DOWN)):
         log.warning("Request %s %s failed because PostgreSQL is unavailable: %r", request.method, request.path, exc)
         return error_response(503, "database_unavailable",
                               "The database is not answering; try again in a few seconds.")

@@ -27,7 +27,18 @@ def param(request: Request, name: str) -> str | None:
             value = body.get(name)
     if value is not None and not isinstance(value, str):
         raise ApiError(422, f"invalid_{name}", f"Parameter {name} must be a string.")
+    if value is not None and not printable(value):
+        raise ApiError(422, f"invalid_{name}", f"Parameter {name} contains control characters or invalid Unicode.")
     return value
+
+
+def printable(text: str) -> bool:
+    """Whether `text` can be stored and sent on: valid UTF-8, no NUL or other control characters."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from "\ud800" in JSON
+        return False
+    return not any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text)
 
 
 def activation_id(raw: str) -> uuid.UUID:
@@ -52,7 +63,7 @@ def positive_int(request: Request, name: str, default: int, maximum: int) -> int
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise ApiError(422, f"invalid_{name}", f"{name} must be a whole number from 1 to {maximum}.")
     return int(raw)
 
@@ -66,7 +77,7 @@ def reason(request: Request) -> str | None:
 
 def idempotency_key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+    if key is not None and (not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not printable(key)):
         raise ApiError(422, "invalid_idempotency_key",
                        f"Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters.")
     return key

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import asyncpg
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
-from models.errors import TransientError
+from models.errors import PermanentError, TransientError
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"}
 
@@ -23,6 +23,8 @@ def transient_db_errors() -> Iterator[None]:
         raise TransientError(f"PostgreSQL is unavailable: {exc!r}") from exc
     except OperationalError as exc:
         cause = exc.__cause__ or exc
+        if isinstance(cause, asyncpg.exceptions.DataError):
+            raise PermanentError(f"PostgreSQL cannot store this message's data: {cause}") from exc
         if getattr(cause, "sqlstate", None) in _RETRYABLE_SQLSTATES or isinstance(
             cause, (OSError, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.InterfaceError)
         ):

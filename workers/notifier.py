@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.errors import MessageError
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 
 import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -86,7 +86,9 @@ async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str, 
             return
 
         ctx = await _context(notification, conn)
-        message_id = make_msgid(idstring=str(notification.id), domain=domain)
+        # One Message-ID per notification, not per attempt: if SMTP's own gap (sent, then we died
+        # before recording it) ever sends it twice, receivers can tell it is the same e-mail.
+        message_id = f"<{notification.id}@{domain}>"
         try:
             message = render(ctx, settings.mail_from, message_id)
         except (ValueError, MessageError) as exc:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable
 
 from config import logging as logging_config
@@ -18,6 +21,8 @@ from workers.broker import Broker
 from workers.consumer import Consumer, Handler
 
 log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
 
 ROLES: dict[str, tuple[str, Callable[[Settings, Broker], Handler]]] = {
     "command": (COMMANDS_QUEUE, commands.make_handler),
@@ -47,9 +52,18 @@ async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
         await db.disconnect()
 
 
+def die_with_parent() -> None:
+    """Have Linux send SIGTERM to this worker when its parent dies, so no orphan keeps consuming."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def main(role: str, settings: Settings) -> int:
     """Entry point of one worker process; returns its exit code."""
     logging_config.setup(settings.log_level, f"{role}[{os.getpid()}]")
+    die_with_parent()
 
     async def run() -> None:
         stop = asyncio.Event()

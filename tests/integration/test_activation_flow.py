@@ -261,3 +261,87 @@ def test_health_ready_metrics_and_docs_answer(http: httpx.Client) -> None:
     assert http.get("/docs").status_code == 200
     spec = http.get("/docs/openapi.json").json()
     assert "/activations/request" in spec["paths"]
+
+
+def test_a_retried_decision_with_the_same_idempotency_key_gets_the_same_answer_after_it_applied(
+    customer_at: tuple[Client, str], superuser: Client
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    headers = {"Idempotency-Key": f"approve-{activation_id}"}
+    first = superuser.get(f"/activations/{activation_id}/approve", headers=headers)
+    customer.wait_for(activation_id, "approved")
+    again = superuser.get(f"/activations/{activation_id}/approve", headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert len(customer.get(f"/activations/{activation_id}").json()["history"]) == 2
+
+
+def test_an_idempotency_key_reused_for_another_request_is_refused(
+    customer_at: tuple[Client, str], stack: Stack
+) -> None:
+    customer, company = customer_at
+    other = next(c for c in sorted({u["company_cnpj"] for u in stack.users}) if c != company)
+    headers = {"Idempotency-Key": f"once-{customer.cpf}-{company}"}
+    assert customer.get(f"/activations/request?company={company}", headers=headers).status_code == 202
+    answer = customer.get(f"/activations/request?company={other}", headers=headers)
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_a_cancel_sent_right_after_a_keyed_request_is_accepted_and_applied_in_order(
+    customer_at: tuple[Client, str],
+) -> None:
+    customer, company = customer_at
+    first = customer.get(f"/activations/request?company={company}", headers={"Idempotency-Key": "k-cancel"})
+    activation_id = first.json()["id"]
+    assert customer.get(f"/activations/{activation_id}/cancel").status_code == 202
+    customer.wait_for(activation_id, "cancelled")
+
+
+@pytest.mark.parametrize("reason", ["bad\x00reason", "bell\x07"])
+def test_a_reason_with_control_characters_is_refused(
+    customer_at: tuple[Client, str], superuser: Client, reason: str
+) -> None:
+    customer, company = customer_at
+    activation_id = request(customer, company)
+    customer.wait_for(activation_id, "pending")
+    answer = superuser.get(f"/activations/{activation_id}/refuse", params={"reason": reason})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_reason"
+    lone = superuser.post(f"/activations/{activation_id}/refuse", content=b'{"reason": "x\\ud800y"}',
+                          headers={"Content-Type": "application/json"})
+    assert lone.status_code == 422 and lone.json()["error"]["code"] == "invalid_reason"
+
+
+@pytest.mark.parametrize("query", ["page=%C2%B2", "per_page=%E2%91%A2", "page=-1"])
+def test_non_ascii_digits_in_paging_are_a_422(superuser: Client, query: str) -> None:
+    assert superuser.get(f"/activations?{query}").status_code == 422
+
+
+def test_head_never_runs_a_command(customer_at: tuple[Client, str]) -> None:
+    customer, company = customer_at
+    answer = customer.http.head(f"/activations/request?company={company}",
+                                headers={"Authorization": f"Bearer {customer.token}"})
+    assert answer.status_code == 405
+    assert customer.get(f"/activations?company={company}").json()["total"] == 0
+
+
+@pytest.mark.parametrize("body", [None, b"[1]", b'{"refresh_token": 5}'])
+def test_a_refresh_without_a_proper_body_is_a_400(superuser: Client, body: bytes | None) -> None:
+    answer = superuser.post("/auth/refresh", content=body or b"", headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "missing_refresh_token"
+
+
+def test_a_refreshed_token_carries_the_users_current_rights(stack: Stack, http: httpx.Client) -> None:
+    import asyncio
+
+    admin = [u for u in stack.users if u["role"] == "superuser"][-1]
+    tokens = http.post("/auth", json={"cpf": admin["cpf"], "password": admin["password"]}).json()
+    asyncio.run(stack.query("UPDATE users SET is_superuser = false WHERE cpf = $1", admin["cpf"]))
+    try:
+        fresh = http.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]},
+                          headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()["access_token"]
+        me = http.get("/auth/me", headers={"Authorization": f"Bearer {fresh}"}).json()["me"]
+        assert me["superuser"] is False
+    finally:
+        asyncio.run(stack.query("UPDATE users SET is_superuser = true WHERE cpf = $1", admin["cpf"]))

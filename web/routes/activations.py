@@ -10,10 +10,12 @@ from sanic_ext import openapi
 from sanic_jwt import inject_user, protected
 
 from models.entities import Activation, ActivationEvent, Company
+from models.ids import uuid7
 from models.state_machine import CommandType, Status
 from web import commands, params
 from web.commands import Caller
 from web.errors import ApiError
+from web.idempotency import idempotent
 from web.views import activation_view, company_view, event_view
 
 bp = Blueprint("activations")
@@ -34,13 +36,11 @@ def _accepted(request: Request, activation_id: Any, command_id: Any) -> HTTPResp
 @openapi.secured("token")
 @protected()
 @inject_user()
+@idempotent
 async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResponse:
     caller = Caller.from_claims(user)
     cnpj = params.cnpj(params.param(request, "company"), required=True)
-    key = params.idempotency_key(request)
-    command_id, activation_id = commands.ids_for(caller, "request", key, None)
-    if key is not None and await Activation.exists(id=activation_id, requester_id=caller.cpf):
-        return _accepted(request, activation_id, command_id)  # a retry of a request already applied
+    command_id, activation_id = uuid7(), uuid7()
     if not await Company.exists(cnpj=cnpj):
         raise ApiError(404, "company_not_found", f"There is no partner company with CNPJ {cnpj}.")
     if await Activation.exists(requester_id=caller.cpf, company_id=cnpj, status=Status.PENDING):
@@ -54,8 +54,7 @@ async def _act(request: Request, user: dict[str, Any], raw_id: str, kind: Comman
                reason: str | None = None) -> HTTPResponse:
     caller = Caller.from_claims(user)
     activation_id = params.activation_id(raw_id)
-    key = params.idempotency_key(request)
-    command_id, _ = commands.ids_for(caller, kind.value, key, activation_id)
+    command_id = uuid7()
     await commands.precheck(caller, kind, activation_id, request.app.ctx.settings.out_of_order_wait)
     command = commands.new_command(caller, kind, command_id, activation_id, reason=reason)
     await commands.publish(request.app.ctx.broker, command)
@@ -67,6 +66,7 @@ async def _act(request: Request, user: dict[str, Any], raw_id: str, kind: Comman
 @openapi.secured("token")
 @protected()
 @inject_user()
+@idempotent
 async def cancel(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     return await _act(request, user, raw_id, CommandType.CANCEL)
 
@@ -76,6 +76,7 @@ async def cancel(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRes
 @openapi.secured("token")
 @protected()
 @inject_user()
+@idempotent
 async def approve(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     return await _act(request, user, raw_id, CommandType.APPROVE)
 
@@ -86,6 +87,7 @@ async def approve(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRe
 @openapi.secured("token")
 @protected()
 @inject_user()
+@idempotent
 async def refuse(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     return await _act(request, user, raw_id, CommandType.REFUSE, reason=params.reason(request))
 
