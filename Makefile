@@ -53,7 +53,7 @@ dlq: install ## list dead letters; ACTION=replay or ACTION=purge, QUEUE=commands
 status: install ## worker pool sizes, queue depths, activations by status
 	@$(PY) -m workers.status
 
-test: preflight ## run every test (unit and integration, against the real PostgreSQL and RabbitMQ)
+test: preflight $(LOAD_STAMP) ## run every test (unit and integration, against the real PostgreSQL and RabbitMQ)
 	$(PY) -m pytest
 
 test-unit: install ## run only the tests that need no services

@@ -61,6 +61,7 @@ class Settings:
     status_file: str = "var/supervisor.json"
     delivery_limit: int = 5
     out_of_order_wait: float = 300.0
+    retry_delays: str = "2,10,60"
     outbox_relay_after: float = 600.0
     outbox_relay_interval: float = 30.0
     shutdown_grace: float = 30.0
@@ -115,6 +116,12 @@ class Settings:
             )
         if self.jwt_secret and len(self.jwt_secret) < 32:
             raise ConfigurationError("JWT_SECRET must be at least 32 characters long.")
+        try:
+            tiers = self.delay_tiers
+        except ValueError:
+            tiers = ()
+        if not tiers or min(tiers) < 1:
+            raise ConfigurationError(f"RETRY_DELAYS={self.retry_delays!r} must list whole seconds >= 1, e.g. 2,10,60.")
         if self.smtp_tls and self.smtp_starttls:
             raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
         for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "db_pool_size",
@@ -135,6 +142,11 @@ class Settings:
                 f"DB_CONNECTION_BUDGET={self.db_connection_budget}. Lower a maximum or DB_POOL_SIZE, "
                 f"or raise the budget if PostgreSQL's max_connections allows it."
             )
+
+    @property
+    def delay_tiers(self) -> tuple[int, ...]:
+        """RETRY_DELAYS as seconds: the n-th deferral of a message waits the n-th (or last) of them."""
+        return tuple(int(part) for part in self.retry_delays.split(","))
 
     @property
     def secret(self) -> str:

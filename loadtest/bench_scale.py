@@ -130,11 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--maximum", type=int, default=Settings.from_env().worker_max_processes)
     parser.add_argument("--timeout", type=float, default=1200)
+    parser.add_argument("--out", default="docs", help="where bench-scale.{json,md,png} go")
     args = parser.parse_args(argv)
     logging_config.setup("INFO", "bench")
     runs = [drain(Run("fixed at 1", 1, 1), args.count, args.timeout),
             drain(Run(f"autoscaled 1..{args.maximum}", 1, args.maximum), args.count, args.timeout)]
-    docs = ROOT / "docs"
+    docs = ROOT / args.out
+    docs.mkdir(parents=True, exist_ok=True)
     (docs / "bench-scale.json").write_text(json.dumps([asdict(r) for r in runs], indent=1))
     (docs / "bench-scale.md").write_text("# Scaling benchmark\n\n" + report(runs, args.count) +
                                          "\n\n![pool size over time](bench-scale.png)\n")

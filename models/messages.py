@@ -28,10 +28,6 @@ def to_json(value: Any) -> bytes:
     return orjson.dumps(value, default=str)
 
 
-# Seconds a deferred message waits before it returns to its queue; the n-th deferral of a
-# message waits DELAY_TIERS[min(n, last)]. One queue per tier: a per-message TTL would make
-# short delays wait behind long ones.
-DELAY_TIERS = (2, 10, 60)
 
 
 def dead_letter_queue(queue: str) -> str:
@@ -44,9 +40,13 @@ def delay_queue(queue: str, seconds: int) -> str:
     return f"{queue}.delay.{seconds}s"
 
 
-def delay_for(deferrals: int) -> int:
-    """How long the message's next wait is, after it was deferred `deferrals` times already."""
-    return DELAY_TIERS[min(deferrals, len(DELAY_TIERS) - 1)]
+def delay_for(deferrals: int, tiers: tuple[int, ...]) -> int:
+    """How long the message's next wait is, after it was deferred `deferrals` times already.
+
+    One delay queue per tier: with a per-message TTL in a single queue, short waits would
+    be stuck behind long ones (a queue only expires messages at its head).
+    """
+    return tiers[min(deferrals, len(tiers) - 1)]
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import Tortoise
+
 from models.entities import Activation, ActivationEvent
 from models.ids import issued_at
 from models.messages import COMMANDS_EXCHANGE, Command
 from models.state_machine import Actor, CommandType, Rejected, apply
 from web.errors import ApiError, from_rejection
+from web.metrics import COMMANDS
 from workers.broker import Broker, BrokerUnavailable, Unroutable
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,23 @@ class Caller:
     @classmethod
     def from_claims(cls, user: dict[str, Any]) -> Caller:
         return cls(cpf=str(user["cpf"]), superuser=bool(user.get("superuser")))
+
+
+# Both checks of a new request in one round trip, through a prepared statement.
+_REQUEST_CHECK = """
+SELECT EXISTS (SELECT 1 FROM companies WHERE cnpj = $1) AS company,
+       EXISTS (SELECT 1 FROM activations
+               WHERE requester_id = $2 AND company_id = $1 AND status = 'pending') AS pending
+"""
+
+
+async def precheck_request(caller: Caller, cnpj: str) -> None:
+    """Refuse a request for an unknown company, or where the caller already has one pending."""
+    rows = await Tortoise.get_connection("default").execute_query_dict(_REQUEST_CHECK, [cnpj, caller.cpf])
+    if not rows[0]["company"]:
+        raise ApiError(404, "company_not_found", f"There is no partner company with CNPJ {cnpj}.")
+    if rows[0]["pending"]:
+        raise ApiError(409, "duplicate_pending", f"You already have a pending activation at company {cnpj}.")
 
 
 async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUID, queued_grace: float) -> None:
@@ -56,15 +76,19 @@ async def publish(broker: Broker, command: Command) -> None:
     try:
         await broker.publish(COMMANDS_EXCHANGE, command.type.value, command.encode(), str(command.id))
     except Unroutable as exc:
+        COMMANDS.labels(command.type.value, "unroutable").inc()
         log.error("Command %s could not be routed (%s); is the commands queue bound?", command.id, exc)
         raise ApiError(503, "broker_unroutable",
                        "The command could not be queued; nothing was done. Try again shortly.") from exc
     except BrokerUnavailable as exc:
+        COMMANDS.labels(command.type.value, "broker_unavailable").inc()
         log.warning("Command %s was not confirmed by RabbitMQ: %s", command.id, exc)
         raise ApiError(503, "broker_unavailable",
                        "The message broker did not accept the command; nothing was done. Try again shortly.") from exc
-    log.info("Queued %s %s for activation %s by %s.",
-             command.type, command.id, command.activation_id, command.actor_cpf)
+    COMMANDS.labels(command.type.value, "queued").inc()
+    # Debug only: at hundreds of commands a second the log would drown everything else.
+    log.debug("Queued %s %s for activation %s by %s.",
+              command.type, command.id, command.activation_id, command.actor_cpf)
 
 
 def new_command(caller: Caller, kind: CommandType, command_id: uuid.UUID, activation_id: uuid.UUID,

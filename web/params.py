@@ -48,6 +48,13 @@ def activation_id(raw: str) -> uuid.UUID:
     return value
 
 
+def required_cnpj(raw: str | None) -> str:
+    """A CNPJ that must be there."""
+    value = cnpj(raw, required=True)
+    assert value is not None  # cnpj(required=True) raises instead of returning None
+    return value
+
+
 def cnpj(raw: str | None, *, required: bool) -> str | None:
     if raw is None or raw == "":
         if required:

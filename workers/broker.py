@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractChannel, AbstractRobustConnection
-from aio_pika.pool import Pool
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from config.settings import Settings
 from models.errors import TransientError
@@ -34,7 +34,9 @@ class Broker:
         self.settings = settings
         self.name = name
         self.connection: AbstractRobustConnection | None = None
-        self._channels: Pool[AbstractChannel] | None = None
+        self._channels: list[AbstractChannel] | None = None
+        self._exchanges: dict[tuple[int, str], AbstractExchange] = {}
+        self._turn = itertools.count()
 
     @property
     def is_connected(self) -> bool:
@@ -51,7 +53,10 @@ class Broker:
         channel = await self.connection.channel()
         await topology.declare(channel, self.settings)
         await channel.close()
-        self._channels = Pool(self._open_channel, max_size=self.settings.publisher_channels)
+        # Confirms are matched by delivery tag, so many publishes can wait on one channel at
+        # once; a few channels only spread the work. They are robust: reopened after a reconnect.
+        self._channels = [await self._open_channel() for _ in range(self.settings.publisher_channels)]
+        self._exchanges = {}
         log.info("Connected to RabbitMQ as %s; topology declared.", self.name)
 
     async def connect_with_retry(self) -> None:
@@ -101,13 +106,17 @@ class Broker:
 
     async def _publish(self, exchange: str, routing_key: str, message: aio_pika.Message, mandatory: bool) -> None:
         assert self._channels is not None
-        async with self._channels.acquire() as channel:
+        index = next(self._turn) % len(self._channels)
+        channel = self._channels[index]
+        target = self._exchanges.get((index, exchange))
+        if target is None:
             target = channel.default_exchange if exchange == "" else await channel.get_exchange(exchange, ensure=False)
-            await target.publish(message, routing_key, mandatory=mandatory)
+            self._exchanges[(index, exchange)] = target
+        await target.publish(message, routing_key, mandatory=mandatory)
 
     async def close(self) -> None:
-        if self._channels is not None:
-            await self._channels.close()
+        for channel in self._channels or []:
+            await channel.close()
         if self.connection is not None:
             await self.connection.close()
         log.info("Closed the RabbitMQ connection of %s.", self.name)

@@ -105,7 +105,7 @@ class Consumer:
     async def _defer(self, message: AbstractIncomingMessage, reason: str) -> None:
         headers: dict[str, Any] = dict(message.headers or {})
         deferrals = int(headers.get("x-deferrals") or 0)
-        seconds = delay_for(deferrals)
+        seconds = delay_for(deferrals, self.settings.delay_tiers)
         headers.update({**_origin(message), "x-deferrals": deferrals + 1, "x-deferred-because": reason[:500]})
         try:
             await self.broker.publish("", delay_queue(self.queue, seconds), message.body,

@@ -15,7 +15,6 @@ from models.messages import (
     COMMANDS_EXCHANGE,
     COMMANDS_QUEUE,
     DEAD_LETTER_EXCHANGE,
-    DELAY_TIERS,
     EVENTS_EXCHANGE,
     MAIL_EXCHANGE,
     MAIL_QUEUE,
@@ -79,7 +78,7 @@ async def _declare(channel: AbstractChannel, settings: Settings) -> dict[str, Ab
             dead_letter_queue(queue_name), durable=True, arguments={"x-queue-type": "quorum"}
         )
         await dead.bind(exchanges[DEAD_LETTER_EXCHANGE], routing_key=dead_letter_queue(queue_name))
-        for seconds in DELAY_TIERS:
+        for seconds in settings.delay_tiers:
             await channel.declare_queue(
                 delay_queue(queue_name, seconds), durable=True, arguments=delay_arguments(queue_name, seconds)
             )

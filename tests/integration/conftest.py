@@ -8,26 +8,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from config.settings import Settings
 from loadtest.stack import Stack
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(Settings.from_env(), Path(tmp_path_factory.mktemp("stack")))
-    try:
-        running.start()
-    except Exception:
-        running.stop()
-        raise
-    yield running
-    running.stop()
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 from sanic_jwt import inject_user, protected
 
-from models.entities import Activation, ActivationEvent, Company
+from models.entities import Activation, ActivationEvent
 from models.ids import uuid7
 from models.state_machine import CommandType, Status
 from web import commands, params
@@ -39,12 +39,9 @@ def _accepted(request: Request, activation_id: Any, command_id: Any) -> HTTPResp
 @idempotent
 async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResponse:
     caller = Caller.from_claims(user)
-    cnpj = params.cnpj(params.param(request, "company"), required=True)
+    cnpj = params.required_cnpj(params.param(request, "company"))
     command_id, activation_id = uuid7(), uuid7()
-    if not await Company.exists(cnpj=cnpj):
-        raise ApiError(404, "company_not_found", f"There is no partner company with CNPJ {cnpj}.")
-    if await Activation.exists(requester_id=caller.cpf, company_id=cnpj, status=Status.PENDING):
-        raise ApiError(409, "duplicate_pending", f"You already have a pending activation at company {cnpj}.")
+    await commands.precheck_request(caller, cnpj)
     command = commands.new_command(caller, CommandType.REQUEST, command_id, activation_id, company=cnpj)
     await commands.publish(request.app.ctx.broker, command)
     return _accepted(request, activation_id, command_id)

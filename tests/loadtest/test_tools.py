@@ -1,0 +1,59 @@
+"""The load and benchmark tools run end to end on a tiny load and write their files.
+
+No figure is asserted here: speed is measured by `make bench`, not by tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loadtest.stack import ROOT, Stack
+
+pytestmark = pytest.mark.integration
+
+
+def run(argv: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def test_the_locust_scenario_runs_and_its_books_balance(stack: Stack, tmp_path: Path) -> None:
+    env = {**stack.env, "LOADTEST_DIR": str(tmp_path), "LOADTEST_USERS": str(stack.root / "users.csv"),
+           "LOADTEST_RATE": "2"}
+    run([str(ROOT / ".venv/bin/locust"), "-f", "loadtest/locustfile.py", "--headless", "--only-summary",
+         "-u", "8", "-r", "8", "-t", "5s", "--host", stack.api, "--csv", str(tmp_path / "stats"),
+         "--html", str(tmp_path / "report.html"), "--exit-code-on-error", "0"], env)
+    assert (tmp_path / "report.html").exists()
+    assert list(tmp_path.glob("accepted-*.txt"))
+    summary = run([sys.executable, "-m", "loadtest.report", "--dir", str(tmp_path), "--settle-timeout", "60"], env)
+    assert "acceptance" in summary.stdout and "completion" in summary.stdout
+    assert " 0 lost, 0 duplicated" in summary.stdout
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+def test_the_api_and_worker_benchmark_runs_and_writes_its_ratios(tmp_path: Path) -> None:
+    import os
+
+    run([sys.executable, "-m", "loadtest.bench", "--seconds", "2", "--messages", "200", "--no-docs",
+         "--out", str(tmp_path)], dict(os.environ), timeout=600)
+    result = json.loads((tmp_path / "latest.json").read_text())
+    for key in ("api_rps", "api_ceiling_rps", "api_ratio", "drain_mps", "drain_ceiling_mps", "drain_ratio"):
+        assert result[key] > 0, key
+    assert result["api"]["ours"]["non_2xx"] == 0
+    assert (tmp_path / "latest.png").stat().st_size > 0
+
+
+def test_the_scaling_benchmark_runs_and_writes_its_chart(tmp_path: Path) -> None:
+    import os
+
+    run([sys.executable, "-m", "loadtest.bench_scale", "--count", "200", "--maximum", "2", "--out", str(tmp_path)],
+        dict(os.environ), timeout=600)
+    assert (tmp_path / "bench-scale.png").stat().st_size > 0
+    assert "time to drain" in (tmp_path / "bench-scale.md").read_text()
