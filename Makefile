@@ -11,7 +11,7 @@ PROCESSES ?=
 HOST ?= http://127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status backlog dlq loadtest bench-scale chaos test test-unit lint clean
+.PHONY: help install preflight migrate seed run status backlog dlq loadtest bench bench-scale chaos test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ test: preflight $(LOAD_STAMP) ## run every test (unit and integration, against t
 
 test-unit: install ## run only the tests that need no services
 	$(PY) -m pytest -m "not integration"
+
+bench: preflight $(LOAD_STAMP) ## our API and workers against the raw ceilings; var/bench/latest.json, docs/benchmarks.md
+	@command -v wrk >/dev/null || { echo "make bench needs wrk (e.g. apt-get install wrk)"; exit 1; }
+	$(PY) -m loadtest.bench
 
 bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; writes docs/bench-scale.*
 	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))

@@ -38,7 +38,7 @@ import psutil
 from config import logging as logging_config
 from config.settings import Settings
 from loadtest.backlog import ids, publish_all, spread_requests
-from loadtest.stack import ROOT, Stack, free_port, quote_vhost
+from loadtest.stack import PRODUCTION_TIMINGS, ROOT, Stack, free_port, quote_vhost
 
 log = logging.getLogger("bench")
 
@@ -304,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
     overrides = {"WORKER_MIN_PROCESSES": str(args.processes), "WORKER_MAX_PROCESSES": str(args.processes),
-                 "NOTIFIER_MIN_PROCESSES": "1", "NOTIFIER_MAX_PROCESSES": "1", "LOG_LEVEL": "WARNING"}
+                 "NOTIFIER_MIN_PROCESSES": "1", "NOTIFIER_MAX_PROCESSES": "1", "LOG_LEVEL": "WARNING",
+                 **PRODUCTION_TIMINGS}
     stack = Stack(Settings.from_env(), Path(tempfile.mkdtemp(prefix="bench-")), overrides=overrides,
                   seed_args=("--companies", "30", "--per-company", "200", "--superusers", "10"))
     memory = PeakMemory()

@@ -21,7 +21,7 @@ from pathlib import Path
 from config import logging as logging_config
 from config.settings import Settings
 from loadtest.backlog import ids, publish_all, spread_requests
-from loadtest.stack import ROOT, Stack
+from loadtest.stack import PRODUCTION_TIMINGS, ROOT, Stack
 
 log = logging.getLogger("bench-scale")
 
@@ -58,7 +58,7 @@ def pool_size(stack: Stack) -> int:
 def drain(run: Run, count: int, timeout: float) -> Run:
     overrides = {"WORKER_MIN_PROCESSES": str(run.minimum), "WORKER_MAX_PROCESSES": str(run.maximum),
                  "NOTIFIER_MIN_PROCESSES": "1", "NOTIFIER_MAX_PROCESSES": "1",
-                 "SCALE_POLL_INTERVAL": "1", "SCALE_COOLDOWN": "15", "LOG_LEVEL": "WARNING"}
+                 "SCALE_POLL_INTERVAL": "1", "SCALE_COOLDOWN": "15", "LOG_LEVEL": "WARNING", **PRODUCTION_TIMINGS}
     stack = Stack(Settings.from_env(), Path(tempfile.mkdtemp(prefix="bench-scale-")), overrides=overrides,
                   seed_args=("--companies", "30", "--per-company", "200", "--superusers", "10"))
     stack.start(pool=False)

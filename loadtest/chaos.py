@@ -36,7 +36,7 @@ import httpx
 from config import logging as logging_config
 from config.settings import Settings
 from loadtest.books import balance
-from loadtest.stack import Stack
+from loadtest.stack import PRODUCTION_TIMINGS, Stack
 
 log = logging.getLogger("chaos")
 
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(Settings.from_env(), Path(tempfile.mkdtemp(prefix="chaos-")),
                   overrides={"WORKER_MIN_PROCESSES": "1", "WORKER_MAX_PROCESSES": "3", "SCALE_COOLDOWN": "10",
                              "NOTIFIER_MIN_PROCESSES": "1", "NOTIFIER_MAX_PROCESSES": "2",
-                             "PUBLISH_TIMEOUT": "3", "SHUTDOWN_GRACE": "10", "LOG_LEVEL": "INFO"},
+                             "PUBLISH_TIMEOUT": "3", "SHUTDOWN_GRACE": "10", "LOG_LEVEL": "INFO", **PRODUCTION_TIMINGS},
                   seed_args=("--companies", "30", "--per-company", "200", "--superusers", "10"))
     stack.start()
     log.info("Stack up (logs in %s); sending the load.", stack.logs)

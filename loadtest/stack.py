@@ -32,6 +32,12 @@ from config.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The stack's defaults make time pass quickly for the tests (short waits and relays);
+# benchmarks and chaos runs put the real ones back with these overrides.
+PRODUCTION_TIMINGS = {"OUT_OF_ORDER_WAIT": "300", "RETRY_DELAYS": "2,10,60",
+                      "OUTBOX_RELAY_AFTER": "600", "OUTBOX_RELAY_INTERVAL": "30"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

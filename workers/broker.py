@@ -6,11 +6,11 @@ import asyncio
 import itertools
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
 
 from config.settings import Settings
 from models.errors import TransientError
@@ -113,6 +113,20 @@ class Broker:
             target = channel.default_exchange if exchange == "" else await channel.get_exchange(exchange, ensure=False)
             self._exchanges[(index, exchange)] = target
         await target.publish(message, routing_key, mandatory=mandatory)
+
+    async def queue_depth(self, queue: str) -> int:
+        """Messages ready in `queue` right now (a passive declare: no management API needed)."""
+        if self._channels is None or not self.is_connected:
+            raise BrokerUnavailable("Not connected to RabbitMQ.")
+        try:
+            # Not kept for restoring (robust=False): a kept passive queue would be answered from
+            # the cache next time, with a stale count.
+            channel = cast(AbstractRobustChannel, self._channels[0])
+            declared = await asyncio.wait_for(channel.declare_queue(queue, passive=True, robust=False),
+                                              timeout=self.settings.publish_timeout)
+        except (TimeoutError, aiormq.exceptions.AMQPError, OSError) as exc:
+            raise BrokerUnavailable(f"Could not look at queue {queue}: {exc!r}") from exc
+        return int(declared.declaration_result.message_count or 0)
 
     async def close(self) -> None:
         for channel in self._channels or []:

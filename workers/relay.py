@@ -18,7 +18,7 @@ from tortoise import Tortoise
 
 from config.settings import Settings
 from models.errors import TransientError
-from models.messages import MAIL_EXCHANGE, MAIL_ROUTING_KEY, MailJob
+from models.messages import MAIL_EXCHANGE, MAIL_QUEUE, MAIL_ROUTING_KEY, MailJob
 from workers.broker import Broker
 from workers.database import transient_db_errors
 
@@ -41,7 +41,13 @@ RETURNING id
 
 
 async def relay_once(broker: Broker, after: float) -> int:
-    """Publish the jobs of pending notifications quiet for `after` seconds; return how many."""
+    """Publish the jobs of pending notifications quiet for `after` seconds; return how many.
+
+    Only while the mail queue is empty: during a backlog a quiet notification's job is most
+    likely still waiting its turn, and relaying it would only pile duplicates on the backlog.
+    """
+    if await broker.queue_depth(MAIL_QUEUE) > 0:
+        return 0
     with transient_db_errors():
         rows = await Tortoise.get_connection("default").execute_query_dict(_CLAIM, [after, BATCH])
     for row in rows:
