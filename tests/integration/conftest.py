@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 
 from loadtest.stack import Stack
 
@@ -116,3 +118,11 @@ def mails_for(stack: Stack, activation_id: str) -> list[Message]:
         if body is not None and activation_id in body.get_content():
             found.append(mail)
     return found
+
+
+@pytest.fixture
+async def amqp(stack: Stack) -> AsyncIterator[AbstractRobustConnection]:
+    """A connection to the stack's vhost, for publishing straight to RabbitMQ."""
+    connection = await aio_pika.connect_robust(stack.amqp_url)
+    yield connection
+    await connection.close()

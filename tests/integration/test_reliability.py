@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -19,13 +18,6 @@ from models.state_machine import CommandType
 from tests.integration.conftest import Client, mails_for, wait_for_mail
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def amqp(stack: Stack) -> AsyncIterator[AbstractRobustConnection]:
-    connection = await aio_pika.connect_robust(stack.amqp_url)
-    yield connection
-    await connection.close()
 
 
 def command(kind: CommandType, actor: str, activation_id: object, company: str | None = None) -> Command:

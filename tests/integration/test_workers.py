@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aio_pika
@@ -18,13 +17,6 @@ from models.state_machine import CommandType
 from tests.integration.conftest import Client
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def amqp(stack: Stack) -> AsyncIterator[AbstractRobustConnection]:
-    connection = await aio_pika.connect_robust(stack.amqp_url)
-    yield connection
-    await connection.close()
 
 
 async def publish(connection: AbstractRobustConnection, body: bytes, routing_key: str, message_id: str) -> None:
