@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -171,22 +173,32 @@ def test_a_command_on_a_final_activation_is_refused_by_the_api(
 def test_a_command_reaching_a_worker_after_the_activation_is_final_is_rejected_in_the_history(
     customer_at: tuple[Client, str], superuser: Client, other_superuser: Client, stack: Stack
 ) -> None:
+    """Given an approved activation, when a refuse the API accepted earlier reaches a worker
+    (published here straight to RabbitMQ, as the API had queued it), then it is rejected,
+    recorded in the history, and no second decision e-mail is sent."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from loadtest.backlog import publish_all
+    from models.ids import uuid7
+    from models.messages import Command
+    from models.state_machine import CommandType
+
     customer, company = customer_at
     activation_id = request(customer, company)
     customer.wait_for(activation_id, "pending")
-    # Both pass the API's check while the activation is pending; the worker applies one.
     assert superuser.get(f"/activations/{activation_id}/approve").status_code == 202
-    assert other_superuser.get(f"/activations/{activation_id}/refuse").status_code == 202
+    customer.wait_for(activation_id, "approved")
+    late = Command(id=uuid7(), type=CommandType.REFUSE, activation_id=uuid.UUID(activation_id),
+                   actor_cpf=other_superuser.cpf, issued_at=datetime.now(UTC))
+    asyncio.run(publish_all(stack.amqp_url, [late]))
     history = customer.wait_for_history(activation_id, 3)
-    outcomes = sorted((h["command"], h["outcome"]) for h in history[1:])
-    assert outcomes in ([("approve", "applied"), ("refuse", "rejected")],
-                        [("approve", "rejected"), ("refuse", "applied")])
-    rejected = next(h for h in history if h["outcome"] == "rejected")
-    assert rejected["rejection"] == "already_final" and "already" in rejected["message"]
-    final = customer.get(f"/activations/{activation_id}").json()["status"]
-    assert final in ("approved", "refused")
-    wait_for_mail(stack, activation_id, "aprovado" if final == "approved" else "recusado")
-    assert len(mails_for(stack, activation_id)) == 2  # received + the one decision, never both
+    assert [(h["command"], h["outcome"]) for h in history] == [
+        ("request", "applied"), ("approve", "applied"), ("refuse", "rejected")]
+    assert history[2]["rejection"] == "already_final" and "already approved" in history[2]["message"]
+    assert customer.get(f"/activations/{activation_id}").json()["status"] == "approved"
+    wait_for_mail(stack, activation_id, "aprovado")
+    assert len(mails_for(stack, activation_id)) == 2  # received + approved, never refused
 
 
 def test_post_works_like_get_for_commands(customer_at: tuple[Client, str]) -> None:
@@ -294,8 +306,10 @@ def test_a_cancel_sent_right_after_a_keyed_request_is_accepted_and_applied_in_or
 ) -> None:
     customer, company = customer_at
     first = customer.get(f"/activations/request?company={company}", headers={"Idempotency-Key": "k-cancel"})
+    assert first.status_code == 202, first.text
     activation_id = first.json()["id"]
-    assert customer.get(f"/activations/{activation_id}/cancel").status_code == 202
+    cancel = customer.get(f"/activations/{activation_id}/cancel")
+    assert cancel.status_code == 202, (cancel.text, customer.get(f"/activations/{activation_id}").text)
     customer.wait_for(activation_id, "cancelled")
 
 

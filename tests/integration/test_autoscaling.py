@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from loadtest.backlog import ids, publish_all, request_commands
+from loadtest.backlog import ids, publish_all, spread_requests
 from loadtest.stack import Stack
 from models.messages import Command
 
@@ -31,9 +31,9 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(Settings.from_env(), Path(tmp_path_factory.mktemp("scaled")), overrides={
         "WORKER_MIN_PROCESSES": "1", "WORKER_MAX_PROCESSES": str(MAXIMUM),
         "NOTIFIER_MIN_PROCESSES": "1", "NOTIFIER_MAX_PROCESSES": "2",
-        "SCALE_POLL_INTERVAL": "0.5", "SCALE_COOLDOWN": str(COOLDOWN), "SCALE_BACKLOG_PER_WORKER": "100",
+        "SCALE_POLL_INTERVAL": "0.5", "SCALE_COOLDOWN": str(COOLDOWN), "SCALE_BACKLOG_PER_WORKER": "50",
         "SHUTDOWN_GRACE": "10",
-    })
+    }, seed_args=("--companies", "30", "--per-company", "20", "--superusers", "2"))
     try:
         stack.start()
         yield stack
@@ -111,7 +111,7 @@ def test_a_backlog_grows_the_pool_to_its_maximum_and_the_pool_shrinks_back_after
     scaled: Stack,
 ) -> None:
     assert wait_for_size(scaled, 1, 30)
-    commands = request_commands(scaled.users, 3000)
+    commands = spread_requests(scaled.users, 3000, seed=1)
     recorder = SizeRecorder(scaled)
     recorder.start()
     asyncio.run(publish_all(scaled.amqp_url, commands))
@@ -123,7 +123,7 @@ def test_a_backlog_grows_the_pool_to_its_maximum_and_the_pool_shrinks_back_after
 
 
 def test_a_worker_killed_mid_backlog_is_replaced_and_every_command_still_ends_as_one_event(scaled: Stack) -> None:
-    commands = request_commands(scaled.users, 3000)
+    commands = spread_requests(scaled.users, 3000, seed=2)
     asyncio.run(publish_all(scaled.amqp_url, commands))
     deadline = time.monotonic() + 30
     while len(status(scaled)["pids"]) < 2 and time.monotonic() < deadline:
@@ -137,7 +137,7 @@ def test_a_worker_killed_mid_backlog_is_replaced_and_every_command_still_ends_as
 
 
 def test_stopping_a_worker_with_full_prefetch_buffers_loses_nothing(scaled: Stack) -> None:
-    commands = request_commands(scaled.users, 2000)
+    commands = spread_requests(scaled.users, 2000, seed=3)
     asyncio.run(publish_all(scaled.amqp_url, commands))
     time.sleep(1.0)  # let the workers fill their prefetch buffers
     for pid in status(scaled)["pids"]:
