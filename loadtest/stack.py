@@ -28,6 +28,7 @@ import asyncpg
 import httpx
 
 from config.settings import Settings
+from workers.process import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -165,7 +166,8 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                                preexec_fn=die_with_parent)
 
     def _run_once(self, name: str, argv: list[str]) -> None:
         result = subprocess.run(argv, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120)

@@ -53,7 +53,7 @@ async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
 
 
 def die_with_parent() -> None:
-    """Have Linux send SIGTERM to this worker when its parent dies, so no orphan keeps consuming."""
+    """Have Linux send SIGTERM to this process when its parent dies, so no orphan keeps consuming."""
     if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
