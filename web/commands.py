@@ -54,9 +54,13 @@ async def precheck_request(caller: Caller, cnpj: str) -> None:
 async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUID, queued_grace: float) -> None:
     """Reject early what the database already shows to be impossible; the worker decides the rest."""
     activation = await Activation.get_or_none(id=activation_id)
-    if activation is None:
-        if await ActivationEvent.exists(activation_id=activation_id):
+    if activation is None and await ActivationEvent.exists(activation_id=activation_id):
+        # Its request may have been committed between the two reads: look once more before
+        # concluding that the request was rejected.
+        activation = await Activation.get_or_none(id=activation_id)
+        if activation is None:
             raise ApiError(409, "already_final", "This activation request was rejected and cannot change.")
+    if activation is None:
         made = issued_at(activation_id)
         # An id the API handed out this recently may belong to a request still in the queue.
         if made is None or datetime.now(UTC) - made > timedelta(seconds=queued_grace):
