@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
-import asyncpg
 from sanic import HTTPResponse, Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import json
-from tortoise.exceptions import DBConnectionError, OperationalError
 
 from models.state_machine import Reason, Rejected
+from workers.database import is_database_down
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +27,6 @@ _STATUS_CODES = {
     405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
     422: "unprocessable", 503: "unavailable",
 }
-
-
-# What PostgreSQL restarting or being unreachable looks like from asyncpg and Tortoise.
-DATABASE_DOWN = (
-    DBConnectionError, OSError,
-    asyncpg.exceptions.PostgresConnectionError,  # includes CannotConnectNowError (starting up)
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, admin shutdown
-    asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError,
-)
 
 
 class ApiError(SanicException):
@@ -63,8 +53,7 @@ async def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, Rejected):
         err = from_rejection(exc)
         return error_response(err.status_code, err.code, err.message)
-    if isinstance(exc, DATABASE_DOWN) or (isinstance(exc, OperationalError) and
-                                         isinstance(exc.__cause__, DATABASE_DOWN)):
+    if is_database_down(exc):
         log.warning("Request %s %s failed because PostgreSQL is unavailable: %r", request.method, request.path, exc)
         return error_response(503, "database_unavailable",
                               "The database is not answering; try again in a few seconds.")

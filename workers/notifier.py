@@ -4,48 +4,31 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.errors import MessageError
 from email.utils import parseaddr
 
-import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import DBConnectionError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from config.settings import Settings
 from models.entities import Notification, NotificationKind, NotificationStatus
-from models.errors import PermanentError, TransientError
+from models.errors import PermanentError
 from models.messages import MailJob
 from workers.consumer import Handler
+from workers.database import transient_db_errors
 from workers.mail import MailContext, Mailer, MailRejected, MailUnavailable, render
 
 log = logging.getLogger(__name__)
 
 # Errors that mean PostgreSQL is down, restarting or unreachable, not that the job is bad.
-DB_UNAVAILABLE = (
-    DBConnectionError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
-    # Admin shutdown, crash recovery, "cannot connect now" while the server restarts.
-    asyncpg.exceptions.OperatorInterventionError,
-    # Serialization failures and deadlocks: the same transaction may pass next time.
-    asyncpg.exceptions.TransactionRollbackError,
-    OSError,
-)
 
 LAST_ERROR_LIMIT = 2000
 
 
 class UnknownNotification(PermanentError):
     """A mail job points at a notification that does not exist."""
-
-
-class DatabaseUnavailable(TransientError):
-    """PostgreSQL could not be reached while handling a mail job."""
 
 
 def make_handler(settings: Settings) -> Handler:
@@ -56,7 +39,7 @@ def make_handler(settings: Settings) -> Handler:
     async def handle(body: bytes) -> None:
         job = MailJob.decode(body)
         notification_id = job.notification_id
-        with _database_errors_as_transient(notification_id):
+        with transient_db_errors():
             try:
                 await _deliver(notification_id, settings, domain, mailer)
             except MailRejected as exc:
@@ -138,17 +121,6 @@ async def _record_failure(notification_id: uuid.UUID, exc: Exception, *, give_up
         changes["status"] = NotificationStatus.FAILED
     # Never downgrade a notification that another notifier managed to send meanwhile.
     await Notification.filter(id=notification_id).exclude(status=NotificationStatus.SENT).update(**changes)
-
-
-@contextmanager
-def _database_errors_as_transient(notification_id: uuid.UUID) -> Iterator[None]:
-    """Report PostgreSQL outages as TransientError so the consumer retries the job."""
-    try:
-        yield
-    except DB_UNAVAILABLE as exc:
-        raise DatabaseUnavailable(
-            f"PostgreSQL is unavailable while handling notification {notification_id}: {exc!r}"
-        ) from exc
 
 
 def sender_domain(sender: str) -> str:
