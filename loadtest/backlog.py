@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import itertools
 import logging
 import random
 import sys
@@ -22,17 +21,6 @@ from models.messages import COMMANDS_EXCHANGE, Command
 from models.state_machine import CommandType
 
 log = logging.getLogger(__name__)
-
-
-def request_commands(users: list[dict[str, str]], count: int) -> list[Command]:
-    """`count` requests spread over every customer and company: the first per pair is applied,
-    the others are rejected as duplicates of a pending request; each ends as one event."""
-    customers = [u["cpf"] for u in users if u["role"] == "user"]
-    companies = sorted({u["company_cnpj"] for u in users})
-    pairs = itertools.cycle(itertools.product(customers, companies))
-    now = datetime.now(UTC)
-    return [Command(id=uuid7(), type=CommandType.REQUEST, activation_id=uuid7(), actor_cpf=cpf,
-                    issued_at=now, company_cnpj=cnpj) for cpf, cnpj in itertools.islice(pairs, count)]
 
 
 async def publish_all(amqp_url: str, commands: list[Command], batch: int = 500) -> None:

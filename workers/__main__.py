@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+from config import logging as logging_config
 from config.settings import load
 from models.errors import ConfigurationError
+
+log = logging.getLogger("workers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load()
     except ConfigurationError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
+        logging_config.setup("INFO", "workers")
+        log.error("Cannot start: %s", exc)
         return 2
     if args.action == "pool":
         from workers import supervisor
