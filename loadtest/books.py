@@ -6,9 +6,11 @@ pure counting lives in `Books`, so the rules are easy to read and to test.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -93,6 +95,28 @@ def delivered_notifications(mail_dir: Path) -> Counter[str]:
         if found:
             counts[found.group(0)] += 1
     return counts
+
+
+async def settle(database_url: str, accepted: list[uuid.UUID], timeout: float) -> bool:
+    """Wait until every accepted command has its event and no e-mail is pending; False if
+    `timeout` seconds ran out first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = await asyncpg.connect(database_url)
+            try:
+                row = await conn.fetchrow(
+                    "SELECT (SELECT count(*) FROM activation_events WHERE command_id = ANY($1::uuid[])) AS events, "
+                    "(SELECT count(*) FROM notifications WHERE status = 'pending') AS pending", accepted)
+            finally:
+                await conn.close()
+        except (OSError, asyncpg.PostgresError):  # PostgreSQL may still be coming back from a restart
+            await asyncio.sleep(1)
+            continue
+        if row["events"] >= len(accepted) and row["pending"] == 0:
+            return True
+        await asyncio.sleep(1)
+    return False
 
 
 async def balance(database_url: str, mail_dir: Path, accepted: list[uuid.UUID]) -> Books:

@@ -35,7 +35,7 @@ import httpx
 
 from config import logging as logging_config
 from config.settings import Settings
-from loadtest.books import balance
+from loadtest.books import balance, settle
 from loadtest.stack import PRODUCTION_TIMINGS, Stack
 
 log = logging.getLogger("chaos")
@@ -208,23 +208,7 @@ async def inject(stack: Stack, run: Run) -> None:
         await fault()
 
 
-# --- settling and the report ------------------------------------------------------------
-
-async def settle(stack: Stack, run: Run, timeout: float) -> bool:
-    """Wait until every accepted command has its event and no e-mail is pending."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            rows = await stack.query(
-                "SELECT (SELECT count(*) FROM activation_events WHERE command_id = ANY($1::uuid[])) AS events, "
-                "(SELECT count(*) FROM notifications WHERE status = 'pending') AS pending", run.accepted)
-            if rows[0]["events"] >= len(run.accepted) and rows[0]["pending"] == 0:
-                return True
-        except Exception:  # PostgreSQL may still be coming back after its restart
-            pass
-        await asyncio.sleep(1)
-    return False
-
+# --- the report ---------------------------------------------------------------------------
 
 def report(run: Run, settled: bool, lines: list[str], elapsed: float) -> str:
     out = ["", "| at | fault | detail |", "| --- | --- | --- |"]
@@ -241,7 +225,7 @@ async def chaos(stack: Stack, target: int, customers: int, superusers: int, sett
     await load(stack, run, customers, superusers)
     elapsed = run.now()
     await injector
-    settled = await settle(stack, run, settle_timeout)
+    settled = await settle(stack.database_url, run.accepted, settle_timeout)
     books = await balance(stack.database_url, stack.mail_dir, run.accepted)
     sys.stdout.write(report(run, settled, books.lines(), elapsed) + "\n")
     return 0 if books.balanced and settled else 1

@@ -12,14 +12,13 @@ import argparse
 import asyncio
 import csv
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import asyncpg
 
 from config.settings import load
-from loadtest.books import balance
+from loadtest.books import balance, settle
 
 COLUMNS = ["Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%", "Max Response Time"]  # ms
 
@@ -40,23 +39,6 @@ def accepted_ids(folder: Path) -> list[uuid.UUID]:
     for path in folder.glob("accepted-*.txt"):
         ids += [uuid.UUID(line) for line in path.read_text().split()]
     return ids
-
-
-async def settle(database_url: str, ids: list[uuid.UUID], timeout: float) -> int:
-    deadline = time.monotonic() + timeout
-    done = 0
-    while time.monotonic() < deadline:
-        conn = await asyncpg.connect(database_url)
-        try:
-            done = int(await conn.fetchval(
-                "SELECT count(*) FROM activation_events WHERE command_id = ANY($1::uuid[])", ids))
-            pending = int(await conn.fetchval("SELECT count(*) FROM notifications WHERE status = 'pending'"))
-        finally:
-            await conn.close()
-        if done >= len(ids) and pending == 0:
-            break
-        await asyncio.sleep(1)
-    return done
 
 
 async def completion(database_url: str, ids: list[uuid.UUID]) -> str:
@@ -92,12 +74,12 @@ async def run(folder: Path, timeout: float) -> int:
     settings = load()
     ids = accepted_ids(folder)
     out = ["acceptance (the API's answers):", *acceptance(folder / "stats_stats.csv"), "", cpu(folder)]
-    done = await settle(settings.database_url, ids, timeout)
+    settled = await settle(settings.database_url, ids, timeout)
     out.append(await completion(settings.database_url, ids))
     books = await balance(settings.database_url, Path(settings.mail_dir), ids)
     out += ["", *books.lines()]
-    if done < len(ids):
-        out.append(f"NOT SETTLED: {len(ids) - done} accepted commands had no event after {timeout:.0f} s")
+    if not settled:
+        out.append(f"NOT SETTLED after {timeout:.0f} s: commands without an event or e-mails still pending")
     text = "\n".join(out)
     (folder / "summary.txt").write_text(text + "\n")
     sys.stdout.write(text + "\n")
