@@ -53,7 +53,7 @@ async def process(command: Command, out_of_order_wait: float) -> Processed:
     with transient_db_errors():
         async with in_transaction() as conn:
             if not await _claim(conn, command):
-                return await _previous(command)
+                return await _previous(conn, command)
             event, notifications = await _decide_and_save(conn, command, out_of_order_wait)
             return Processed(event, notifications)
 
@@ -78,9 +78,10 @@ async def _claim(conn: BaseDBAsyncClient, command: Command) -> bool:
     return bool(rows)
 
 
-async def _previous(command: Command) -> Processed:
-    event = await ActivationEvent.get(command_id=command.id)
-    pending = await Notification.filter(event_id=event.id, status=NotificationStatus.PENDING)
+async def _previous(conn: BaseDBAsyncClient, command: Command) -> Processed:
+    # Read on the transaction's connection: it is held anyway, so no second one is taken.
+    event = await ActivationEvent.filter(command_id=command.id).using_db(conn).get()
+    pending = await Notification.filter(event_id=event.id, status=NotificationStatus.PENDING).using_db(conn)
     log.info("Command %s was already processed (event %d); not applying it again.", command.id, event.id)
     return Processed(event, pending, duplicate=True)
 
