@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +26,6 @@ DEAD_LETTER_EXCHANGE = "activations.dead"
 def to_json(value: Any) -> bytes:
     """JSON bytes for API answers and messages; ids and times as strings (ISO-8601 with offset)."""
     return orjson.dumps(value, default=str)
-
-
 
 
 def dead_letter_queue(queue: str) -> str:
@@ -62,7 +60,10 @@ class Command:
     reason: str | None = None
 
     def encode(self) -> bytes:
-        return to_json({"v": SCHEMA_VERSION, **asdict(self)})
+        # Field by field: dataclasses.asdict deep-copies, a tenth of the API's time per command.
+        return to_json({"v": SCHEMA_VERSION, "id": self.id, "type": self.type, "activation_id": self.activation_id,
+                        "actor_cpf": self.actor_cpf, "issued_at": self.issued_at,
+                        "company_cnpj": self.company_cnpj, "reason": self.reason})
 
     @classmethod
     def decode(cls, body: bytes) -> Command:

@@ -7,12 +7,12 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
-from sanic_jwt import inject_user, protected
 
 from models.entities import Activation, ActivationEvent
 from models.ids import uuid7
 from models.state_machine import CommandType, Status
 from web import commands, params
+from web.auth import authenticated
 from web.commands import Caller
 from web.errors import ApiError
 from web.idempotency import idempotent
@@ -34,8 +34,7 @@ def _accepted(request: Request, activation_id: Any, command_id: Any) -> HTTPResp
 @openapi.parameter("company", str, "query", required=True, description="the company's CNPJ")
 @openapi.parameter("Idempotency-Key", str, "header")
 @openapi.secured("token")
-@protected()
-@inject_user()
+@authenticated
 @idempotent
 async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResponse:
     caller = Caller.from_claims(user)
@@ -61,8 +60,7 @@ async def _act(request: Request, user: dict[str, Any], raw_id: str, kind: Comman
 @bp.route("/activations/<raw_id:str>/cancel", methods=COMMAND_METHODS)
 @openapi.summary("Cancel your own pending activation")
 @openapi.secured("token")
-@protected()
-@inject_user()
+@authenticated
 @idempotent
 async def cancel(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     return await _act(request, user, raw_id, CommandType.CANCEL)
@@ -71,8 +69,7 @@ async def cancel(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRes
 @bp.route("/activations/<raw_id:str>/approve", methods=COMMAND_METHODS)
 @openapi.summary("Approve a pending activation (super-users)")
 @openapi.secured("token")
-@protected()
-@inject_user()
+@authenticated
 @idempotent
 async def approve(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     return await _act(request, user, raw_id, CommandType.APPROVE)
@@ -82,8 +79,7 @@ async def approve(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRe
 @openapi.summary("Refuse a pending activation (super-users), with an optional reason")
 @openapi.parameter("reason", str, "query")
 @openapi.secured("token")
-@protected()
-@inject_user()
+@authenticated
 @idempotent
 async def refuse(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     return await _act(request, user, raw_id, CommandType.REFUSE, reason=params.reason(request))
@@ -92,8 +88,7 @@ async def refuse(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRes
 @bp.get("/activations/<raw_id:str>")
 @openapi.summary("One activation with its history")
 @openapi.secured("token")
-@protected()
-@inject_user()
+@authenticated
 async def view(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     caller = Caller.from_claims(user)
     activation_id = params.activation_id(raw_id)
@@ -105,9 +100,14 @@ async def view(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRespo
     owner = activation.requester_id if activation is not None else history[0].actor_cpf
     if owner != caller.cpf and not caller.superuser:
         raise ApiError(403, "forbidden", "You may only see your own activations.")
-    if activation is None:  # the request itself was rejected: there is only its history
-        body: dict[str, Any] = {"id": activation_id, "status": "rejected", "requester_cpf": owner,
-                                "company_cnpj": history[0].company_cnpj}
+    if activation is None:  # never created (its request, or a command for an unknown id, was rejected)
+        first = history[0]
+        body: dict[str, Any] = {
+            "id": activation_id, "status": "rejected",
+            "requester_cpf": first.actor_cpf if first.command == CommandType.REQUEST else None,
+            "company_cnpj": first.company_cnpj,
+            "href": f"{request.app.ctx.settings.base_url}/activations/{activation_id}",
+        }
     else:
         body = activation_view(activation, request.app.ctx.settings.base_url)
         body["company"] = company_view(activation.company)
@@ -122,8 +122,7 @@ async def view(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRespo
 @openapi.parameter("page", int, "query")
 @openapi.parameter("per_page", int, "query")
 @openapi.secured("token")
-@protected()
-@inject_user()
+@authenticated
 async def list_activations(request: Request, user: dict[str, Any]) -> HTTPResponse:
     caller = Caller.from_claims(user)
     query = Activation.all()
