@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from email.errors import MessageError
 from email.utils import parseaddr
+from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -21,8 +21,6 @@ from workers.database import transient_db_errors
 from workers.mail import MailContext, Mailer, MailRejected, MailUnavailable, render
 
 log = logging.getLogger(__name__)
-
-# Errors that mean PostgreSQL is down, restarting or unreachable, not that the job is bad.
 
 LAST_ERROR_LIMIT = 2000
 
@@ -55,58 +53,66 @@ def make_handler(settings: Settings) -> Handler:
     return handle
 
 
+# Everything the e-mail says, in one round trip, with the notification's row locked: a second
+# notifier holding the same job waits here, then sees it sent.
+_LOCK_AND_READ = """
+SELECT n.status, n.kind, u.name AS recipient_name, u.email AS recipient_email,
+       c.name AS company_name, c.cnpj AS company_cnpj, a.id AS activation_id, a.reason,
+       e.created_at AS happened_at
+FROM notifications n
+JOIN users u ON u.cpf = n.recipient_id
+JOIN activations a ON a.id = n.activation_id
+JOIN companies c ON c.cnpj = a.company_id
+JOIN activation_events e ON e.id = n.event_id
+WHERE n.id = $1
+FOR UPDATE OF n
+"""
+
+_MARK_SENT = """
+UPDATE notifications
+SET status = 'sent', message_id = $2, sent_at = $3, last_attempt_at = $3, attempts = attempts + 1
+WHERE id = $1
+"""
+
+
 async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str, mailer: Mailer) -> None:
     """Send the notification's e-mail unless it went already, and mark it sent."""
     async with in_transaction() as conn:
-        # The row lock makes a second notifier holding the same job wait, then see SENT.
-        notification = await (
-            Notification.filter(id=notification_id).select_for_update().using_db(conn).get_or_none()
-        )
-        if notification is None:
+        rows = await conn.execute_query_dict(_LOCK_AND_READ, [notification_id])
+        if not rows:
             raise UnknownNotification(f"Notification {notification_id} does not exist; its mail job is void.")
-        if notification.status == NotificationStatus.SENT:
+        if rows[0]["status"] == NotificationStatus.SENT:
             log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
             return
 
-        ctx = await _context(notification, conn)
+        ctx = mail_context(rows[0])
         # One Message-ID per notification, not per attempt: if SMTP's own gap (sent, then we died
         # before recording it) ever sends it twice, receivers can tell it is the same e-mail.
-        message_id = f"<{notification.id}@{domain}>"
+        message_id = f"<{notification_id}@{domain}>"
         try:
             message = render(ctx, settings.mail_from, message_id)
         except (ValueError, MessageError) as exc:
             raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
         await mailer.send(message)
-
-        notification.status = NotificationStatus.SENT
-        notification.message_id = message_id
-        notification.sent_at = notification.last_attempt_at = datetime.now(UTC)
-        notification.attempts += 1
-        await notification.save(
-            using_db=conn, update_fields=["status", "message_id", "sent_at", "last_attempt_at", "attempts"]
-        )
+        await conn.execute_query(_MARK_SENT, [notification_id, message_id, datetime.now(UTC)])
     log.info(
         "Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
         ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id,
     )
 
 
-async def _context(notification: Notification, conn: BaseDBAsyncClient) -> MailContext:
-    """What the e-mail of `notification` says, read in the caller's transaction."""
-    await notification.fetch_related("recipient", "activation__company", "event", using_db=conn)
-    recipient = notification.recipient
-    activation = notification.activation
-    company = activation.company
-    kind = NotificationKind(notification.kind)
+def mail_context(row: dict[str, Any]) -> MailContext:
+    """What the e-mail says, from the row `_LOCK_AND_READ` returns."""
+    kind = NotificationKind(row["kind"])
     return MailContext(
-        recipient_name=recipient.name,
-        recipient_email=recipient.email,
-        company_name=company.name,
-        company_cnpj=company.cnpj,
-        activation_id=str(activation.id),
+        recipient_name=row["recipient_name"],
+        recipient_email=row["recipient_email"],
+        company_name=row["company_name"],
+        company_cnpj=row["company_cnpj"],
+        activation_id=str(row["activation_id"]),
         kind=kind,
-        happened_at=_aware(notification.event.created_at),
-        reason=activation.reason if kind is NotificationKind.REFUSED else None,
+        happened_at=_aware(row["happened_at"]),
+        reason=row["reason"] if kind is NotificationKind.REFUSED else None,
     )
 
 
