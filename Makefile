@@ -11,7 +11,7 @@ PROCESSES ?=
 HOST ?= http://127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status backlog dlq loadtest bench bench-scale chaos test test-unit lint clean
+.PHONY: help install preflight migrate seed run status backlog dlq loadtest bench bench-scale profile chaos test test-unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,6 +62,10 @@ test-unit: install ## run only the tests that need no services
 bench: preflight $(LOAD_STAMP) ## our API and workers against the raw ceilings; var/bench/latest.json, docs/benchmarks.md
 	@command -v wrk >/dev/null || { echo "make bench needs wrk (e.g. apt-get install wrk)"; exit 1; }
 	$(PY) -m loadtest.bench
+
+profile: preflight $(LOAD_STAMP) ## py-spy profiles of the API (TARGET=api) or the workers draining a backlog (TARGET=drain)
+	@command -v wrk >/dev/null || { echo "make profile needs wrk (e.g. apt-get install wrk)"; exit 1; }
+	$(PY) -m loadtest.profiling $(or $(TARGET),api)
 
 bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; writes docs/bench-scale.*
 	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))

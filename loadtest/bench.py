@@ -21,6 +21,7 @@ import logging
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ import psutil
 from config import logging as logging_config
 from config.settings import Settings
 from loadtest.backlog import ids, publish_all, spread_requests
+from loadtest.cpu import CpuMeter, per_unit_ms
 from loadtest.stack import PRODUCTION_TIMINGS, ROOT, Stack, free_port, quote_vhost
 
 log = logging.getLogger("bench")
@@ -109,10 +111,23 @@ end
 """)
 
 
-def wrk(url: str, script: Path, seconds: int, connections: int, threads: int = 2) -> dict[str, float]:
+def wrk(url: str, script: Path, seconds: int, connections: int, threads: int = 2,
+        meter: CpuMeter | None = None) -> dict[str, Any]:
+    """One wrk run; with `meter`, also the CPU each component spent per request meanwhile."""
+    if meter is not None:
+        meter.start()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                              "-s", str(script), url], capture_output=True, text=True, timeout=seconds + 60)
-    return parse_wrk(result.stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures: dict[str, Any] = parse_wrk(result.stdout)
+    if meter is not None:
+        # wrk has exited by now: its CPU is what this process's finished children used.
+        cpu = {**meter.stop(), "load generator": round(after.ru_utime + after.ru_stime
+                                                       - before.ru_utime - before.ru_stime, 2)}
+        figures["cpu_s"] = cpu
+        figures["cpu_ms_per_request"] = per_unit_ms(cpu, figures["requests"])
+    return figures
 
 
 def parse_wrk(output: str) -> dict[str, float]:
@@ -159,9 +174,11 @@ def api_phase(stack: Stack, seconds: int, connections: int, memory: PeakMemory, 
             # The second round starts where no pair of the first can have reached.
             lua_script(work / "ours.lua", tokens, companies, "/activations/request",
                        start=round_ * len(tokens) * len(companies) // 2)
-            ours.append(wrk(f"{stack.api}/activations/request", work / "ours.lua", seconds, connections))
+            ours.append(wrk(f"{stack.api}/activations/request", work / "ours.lua", seconds, connections,
+                            meter=CpuMeter(stack.db_name)))
             lua_script(work / "ceiling.lua", tokens, companies, "/ceiling")
-            raw.append(wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", work / "ceiling.lua", seconds, connections))
+            raw.append(wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", work / "ceiling.lua", seconds, connections,
+                           meter=CpuMeter(stack.db_name)))
             log.info("API round %d: ours %.0f req/s, ceiling %.0f req/s.", round_ + 1, ours[-1]["rps"], raw[-1]["rps"])
     finally:
         ceiling.terminate()
@@ -180,11 +197,13 @@ async def count(stack: Stack, sql: str, *args: Any) -> int:
     return int((await stack.query(sql, *args))[0][0])
 
 
-def drain_ours(stack: Stack, messages: int, memory: PeakMemory) -> dict[str, float]:
+def drain_ours(stack: Stack, messages: int, memory: PeakMemory) -> dict[str, Any]:
     purge(stack, "activations.commands")  # what the API phase queued
     commands = spread_requests(stack.users, messages, seed=23)
     wanted = list(ids(commands))
     asyncio.run(publish_all(stack.amqp_url, commands))
+    meter = CpuMeter(stack.db_name)
+    meter.start()
     stack.start_pool()
     memory.watch("worker pool", stack.processes["pool"].pid)
     started = time.monotonic()
@@ -196,11 +215,13 @@ def drain_ours(stack: Stack, messages: int, memory: PeakMemory) -> dict[str, flo
             break
         time.sleep(0.5)
     seconds = time.monotonic() - started
+    cpu = meter.stop()
     mails = asyncio.run(count(stack, "SELECT count(*) FROM notifications WHERE status = 'sent'"))
-    return {"messages": messages, "seconds": round(seconds, 2), "mps": messages / seconds, "emails": mails}
+    return {"messages": messages, "seconds": round(seconds, 2), "mps": messages / seconds, "emails": mails,
+            "cpu_s": cpu, "cpu_ms_per_message": per_unit_ms(cpu, messages)}
 
 
-def drain_ceiling(stack: Stack, messages: int, processes: int, memory: PeakMemory) -> dict[str, float]:
+def drain_ceiling(stack: Stack, messages: int, processes: int, memory: PeakMemory) -> dict[str, Any]:
     queue = "bench.ceiling.drain"
     body = spread_requests(stack.users, 1, seed=5)[0].encode()
 
@@ -215,6 +236,8 @@ def drain_ceiling(stack: Stack, messages: int, processes: int, memory: PeakMemor
         await connection.close()
 
     asyncio.run(fill())
+    meter = CpuMeter(stack.db_name)
+    meter.start()
     workers = [subprocess.Popen([sys.executable, "-m", "loadtest.ceiling_worker", "--queue", queue], cwd=ROOT,
                                 env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(processes)]
@@ -231,11 +254,13 @@ def drain_ceiling(stack: Stack, messages: int, processes: int, memory: PeakMemor
                 break
             time.sleep(0.25)
         seconds = time.monotonic() - started
+        cpu = meter.stop()
     finally:
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=20)
-    return {"messages": messages, "seconds": round(seconds, 2), "mps": messages / seconds}
+    return {"messages": messages, "seconds": round(seconds, 2), "mps": messages / seconds,
+            "cpu_s": cpu, "cpu_ms_per_message": per_unit_ms(cpu, messages)}
 
 
 def machine() -> str:
@@ -277,7 +302,52 @@ def figures(result: dict[str, Any]) -> str:
         f"{result['drain_mps']:.0f} | {result['drain_ceiling_mps']:.0f} | **{result['drain_ratio']:.2f}** |",
         "",
         f"Peak resident memory: {memory}.",
+        "",
+        *cpu_table("CPU ms per API command", a["ours"].get("cpu_ms_per_request", {}),
+                   a["ceiling"].get("cpu_ms_per_request", {})),
+        "",
+        *cpu_table("CPU ms per drained message", d["ours"].get("cpu_ms_per_message", {}),
+                   d["ceiling"].get("cpu_ms_per_message", {})),
     ])
+
+
+def cpu_table(title: str, ours: dict[str, float], ceiling: dict[str, float]) -> list[str]:
+    """CPU milliseconds per unit of work, component by component, ours beside the ceiling's.
+
+    On a machine whose cores are all busy, rate is cores / CPU per unit: the ratio of the two
+    totals is the most ours can reach against the ceiling without doing less work.
+    """
+    names = sorted((set(ours) | set(ceiling)) - {"total"}, key=lambda n: -max(ours.get(n, 0), ceiling.get(n, 0)))
+    rows = [f"| {title} | ours | ceiling |", "| --- | --- | --- |"]
+    rows += [f"| {name} | {ours.get(name, 0):.2f} | {ceiling.get(name, 0):.2f} |" for name in names]
+    bound = ceiling.get("total", 0) / max(ours.get("total", 0), 1e-9)
+    rows.append(f"| **total** | **{ours.get('total', 0):.2f}** | **{ceiling.get('total', 0):.2f}** |")
+    rows += ["", f"CPU-bound ratio (ceiling's CPU per unit / ours): **{bound:.2f}**."]
+    return rows
+
+
+def partial_figures(result: dict[str, Any]) -> str:
+    """The figures of a run of one phase, every round shown (the machine is noisy)."""
+    lines = [f"Measured {result['measured_at']} on {result['machine']}, phases: {', '.join(result['phases'])}."]
+    if "api" in result:
+        a = result["api"]
+        for n, (ours, raw) in enumerate(zip(a["rounds"]["ours"], a["rounds"]["ceiling"], strict=True), 1):
+            ratio = ours["rps"] / max(raw["rps"], 1e-9)
+            lines.append(f"API round {n}: ours {ours['rps']:.0f} req/s (p50 {ours['p50_ms']:.1f} / p99 "
+                         f"{ours['p99_ms']:.1f} ms, {ours['non_2xx']:.0f} non-2xx), ceiling {raw['rps']:.0f} req/s "
+                         f"(p50 {raw['p50_ms']:.1f} / p99 {raw['p99_ms']:.1f} ms); ratio {ratio:.2f}")
+        lines.append(f"API best of each: ours {result['api_rps']:.0f}, ceiling {result['api_ceiling_rps']:.0f}, "
+                     f"ratio {result['api_ratio']:.2f}")
+        lines += cpu_table("CPU ms per API command", a["ours"].get("cpu_ms_per_request", {}),
+                           a["ceiling"].get("cpu_ms_per_request", {}))
+    if "drain" in result:
+        d = result["drain"]
+        lines.append(f"Drain of {d['ours']['messages']} messages ({d['processes']} processes): ours "
+                     f"{result['drain_mps']:.0f}/s, ceiling {result['drain_ceiling_mps']:.0f}/s, "
+                     f"ratio {result['drain_ratio']:.2f}")
+        lines += cpu_table("CPU ms per drained message", d["ours"]["cpu_ms_per_message"],
+                           d["ceiling"]["cpu_ms_per_message"])
+    return "\n".join(lines)
 
 
 def replace_between_markers(path: Path, text: str) -> None:
@@ -290,6 +360,17 @@ def replace_between_markers(path: Path, text: str) -> None:
     path.write_text(f"{head}{start}\n{text}\n{end}{tail}")
 
 
+PHASES = ("api", "drain")
+
+
+def phases(raw: str) -> tuple[str, ...]:
+    """`api,drain`, `api` or `drain`: which halves of the bench to run."""
+    chosen = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not chosen or not set(chosen) <= set(PHASES):
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(PHASES)} (comma-separated), not {raw!r}")
+    return tuple(p for p in PHASES if p in chosen)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtest.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -297,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--processes", type=int, default=2, help="worker processes on each side of the drain")
+    parser.add_argument("--phases", type=phases, default=PHASES, metavar="api,drain",
+                        help="run only some phases; docs and README are updated only when both run")
     parser.add_argument("--out", default="var/bench")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md and README.md")
     args = parser.parse_args(argv)
@@ -311,24 +394,37 @@ def main(argv: list[str] | None = None) -> int:
     memory = PeakMemory()
     memory.start()
     stack.start(pool=False)
+    api: dict[str, Any] | None = None
+    ours: dict[str, float] | None = None
+    ceiling: dict[str, float] | None = None
     try:
-        api = api_phase(stack, args.seconds, args.connections, memory, Path(stack.root))
-        api["connections"] = args.connections
-        ours = drain_ours(stack, args.messages, memory)
-        ceiling = drain_ceiling(stack, args.messages, args.processes, memory)
+        if "api" in args.phases:
+            api = api_phase(stack, args.seconds, args.connections, memory, Path(stack.root))
+            api["connections"] = args.connections
+        if "drain" in args.phases:
+            ours = drain_ours(stack, args.messages, memory)
+            ceiling = drain_ceiling(stack, args.messages, args.processes, memory)
     finally:
         memory.done.set()
         stack.stop()
     result: dict[str, Any] = {
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "api_rps": api["ours"]["rps"], "api_ceiling_rps": api["ceiling"]["rps"],
-        "api_ratio": api["ours"]["rps"] / max(api["ceiling"]["rps"], 1e-9),
-        "drain_mps": ours["mps"], "drain_ceiling_mps": ceiling["mps"],
-        "drain_ratio": ours["mps"] / max(ceiling["mps"], 1e-9),
-        "api": api, "drain": {"ours": ours, "ceiling": ceiling, "processes": args.processes},
+        "phases": list(args.phases),
         "peak_memory_mib": {k: round(v, 1) for k, v in memory.peak.items()},
     }
+    if api is not None:
+        result.update({"api_rps": api["ours"]["rps"], "api_ceiling_rps": api["ceiling"]["rps"],
+                       "api_ratio": api["ours"]["rps"] / max(api["ceiling"]["rps"], 1e-9), "api": api})
+    if ours is not None and ceiling is not None:
+        result.update({"drain_mps": ours["mps"], "drain_ceiling_mps": ceiling["mps"],
+                       "drain_ratio": ours["mps"] / max(ceiling["mps"], 1e-9),
+                       "drain": {"ours": ours, "ceiling": ceiling, "processes": args.processes}})
+    if api is None or ours is None:
+        # One phase alone: its figures, but not the chart or the docs, which show both side by side.
+        (out / f"latest-{'-'.join(args.phases)}.json").write_text(json.dumps(result, indent=2))
+        sys.stdout.write(partial_figures(result) + "\n")
+        return 0
     (out / "latest.json").write_text(json.dumps(result, indent=2))
     chart(result, out / "latest.png")
     text = figures(result)

@@ -48,6 +48,23 @@ def test_the_api_and_worker_benchmark_runs_and_writes_its_ratios(tmp_path: Path)
         assert result[key] > 0, key
     assert result["api"]["ours"]["non_2xx"] == 0
     assert (tmp_path / "latest.png").stat().st_size > 0
+    # Where the CPU went, per unit of work, on both sides of each comparison.
+    assert result["api"]["ours"]["cpu_ms_per_request"]["API"] > 0
+    assert result["api"]["ceiling"]["cpu_ms_per_request"]["ceiling API"] > 0
+    assert result["drain"]["ours"]["cpu_ms_per_message"]["command workers"] > 0
+    assert result["drain"]["ceiling"]["cpu_ms_per_message"]["ceiling worker"] > 0
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+def test_the_profiler_samples_the_api_and_the_workers_and_writes_their_tables(tmp_path: Path) -> None:
+    import os
+
+    for target in ("api", "drain"):
+        run([sys.executable, "-m", "loadtest.profiling", target, "--seconds", "2", "--messages", "2000",
+             "--out", str(tmp_path)], dict(os.environ), timeout=600)
+    for name in ("api", "command", "notifier"):
+        assert (tmp_path / f"{name}.folded").stat().st_size > 0, name
+        assert "By own time:" in (tmp_path / f"{name}.txt").read_text(), name
 
 
 def test_the_scaling_benchmark_runs_and_writes_its_chart(tmp_path: Path) -> None:

@@ -1,0 +1,82 @@
+"""Where the CPU goes during a benchmark phase: CPU seconds per component, from /proc.
+
+A phase is measured by two snapshots of every process's CPU time (user + system). Each
+process is put in one component by what it runs: our API, command workers, notifier,
+SMTP sink and supervisor, the ceilings, RabbitMQ, the PostgreSQL backends of the bench's
+database, and the load generator. Divided by the messages handled, it says how much work
+one message costs each part of the machine, which is what bounds the rate on a machine
+whose cores are all busy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import psutil
+
+# First match wins: (component, words that must all appear in the command line).
+COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ceiling API", ("loadtest.ceiling_api",)),
+    ("ceiling worker", ("loadtest.ceiling_worker",)),
+    ("API", ("-m web",)),
+    ("command workers", ("workers run command",)),
+    ("notifier", ("workers run notifier",)),
+    ("SMTP sink", ("workers smtp-sink",)),
+    ("supervisor", ("workers pool",)),
+    ("RabbitMQ", ("beam.smp",)),
+    ("load generator", ("wrk",)),
+)
+
+
+def component(cmdline: str, database: str) -> str | None:
+    """The component a process belongs to, or None when it is none of the bench's."""
+    if cmdline.startswith("postgres:"):
+        # A backend's title names its database; other databases' backends are someone else's.
+        return "PostgreSQL" if f" {database} " in f"{cmdline} " else None
+    for name, words in COMPONENTS:
+        if all(word in cmdline for word in words):
+            return name
+    return None
+
+
+def _snapshot(database: str) -> dict[int, tuple[str, float]]:
+    seen: dict[int, tuple[str, float]] = {}
+    for process in psutil.process_iter(["cmdline", "cpu_times"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or []) or process.name()
+            times = process.info["cpu_times"]
+        except psutil.Error:
+            continue
+        name = component(cmdline, database)
+        if name is not None and times is not None:
+            seen[process.pid] = (name, times.user + times.system)
+    return seen
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds per component between `start()` and `stop()`."""
+
+    database: str
+    before: dict[int, tuple[str, float]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self.before = _snapshot(self.database)
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds per component used since `start()` (processes started meanwhile count in full)."""
+        totals: dict[str, float] = defaultdict(float)
+        for pid, (name, used) in _snapshot(self.database).items():
+            earlier = self.before.get(pid)
+            totals[name] += used - (earlier[1] if earlier is not None and earlier[0] == name else 0.0)
+        self.seconds = {name: round(value, 2) for name, value in sorted(totals.items()) if value > 0}
+        return self.seconds
+
+
+def per_unit_ms(seconds: dict[str, float], units: float) -> dict[str, float]:
+    """CPU milliseconds per message (or request) for each component, and their total."""
+    shares = {name: round(1000 * value / max(units, 1), 3) for name, value in seconds.items()}
+    shares["total"] = round(sum(shares.values()), 3)
+    return shares
