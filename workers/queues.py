@@ -40,8 +40,13 @@ class QueueProbe:
         self.failing = False
 
     async def queue(self, name: str) -> dict[str, Any] | None:
+        """The management API's view of queue `name`: {} when it is not declared yet, None when it is down."""
         try:
             response = await self.client.get(f"{self.base}/api/queues/{self.vhost}/{quote(name, safe='')}")
+            if response.status_code == 404:
+                # Not declared yet (the workers declare it as they start): nothing is waiting in it.
+                log.debug("Queue %s does not exist yet.", name)
+                return {}
             response.raise_for_status()
         except httpx.HTTPError as exc:
             if not self.failing:

@@ -16,10 +16,14 @@ from typing import Any
 import asyncpg
 
 from config.settings import Settings, load
-from models.messages import COMMANDS_QUEUE, MAIL_QUEUE, dead_letter_queue
+from models.messages import COMMANDS_QUEUE, MAIL_QUEUE, dead_letter_queue, delay_queue
 from workers.queues import QueueProbe
 
-QUEUES = [COMMANDS_QUEUE, dead_letter_queue(COMMANDS_QUEUE), MAIL_QUEUE, dead_letter_queue(MAIL_QUEUE)]
+
+def queue_names(settings: Settings) -> list[str]:
+    """Each work queue, its delay queues (deferred messages waiting to come back), its dead letters."""
+    return [name for queue in (COMMANDS_QUEUE, MAIL_QUEUE)
+            for name in (queue, *(delay_queue(queue, s) for s in settings.delay_tiers), dead_letter_queue(queue))]
 
 
 def table(header: list[str], rows: list[list[Any]]) -> str:
@@ -48,7 +52,7 @@ async def queues_section(settings: Settings) -> str:
     probe = QueueProbe(settings)
     try:
         rows = []
-        for name in QUEUES:
+        for name in queue_names(settings):
             body = await probe.queue(name)
             if body is None:
                 return "Queues: the RabbitMQ management API does not answer."

@@ -111,7 +111,9 @@ def test_a_backlog_grows_the_pool_to_its_maximum_and_the_pool_shrinks_back_after
     scaled: Stack,
 ) -> None:
     assert wait_for_size(scaled, 1, 30)
-    commands = spread_requests(scaled.users, 3000, seed=1)
+    # Large enough that one worker needs far longer than the management API's statistics lag
+    # (5 s by default) plus the supervisor's reaction: the pool must grow while work waits.
+    commands = spread_requests(scaled.users, 8000, seed=1)
     recorder = SizeRecorder(scaled)
     recorder.start()
     asyncio.run(publish_all(scaled.amqp_url, commands))

@@ -17,7 +17,9 @@ bp = Blueprint("health")
 async def index(request: Request) -> HTTPResponse:
     base = request.app.ctx.settings.base_url
     return json({"service": "activation requests", "docs": f"{base}/docs", "login": f"{base}/auth",
-                 "health": f"{base}/health", "ready": f"{base}/ready"})
+                 "companies": f"{base}/companies", "activations": f"{base}/activations",
+                 "request": f"{base}/activations/request?company={{cnpj}}",
+                 "health": f"{base}/health", "ready": f"{base}/ready", "metrics": f"{base}/metrics"})
 
 
 @bp.get("/health")
