@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
@@ -105,20 +106,43 @@ def body(ctx: MailContext) -> str:
     return "\n".join(lines)
 
 
-def render(ctx: MailContext, sender: str, message_id: str) -> EmailMessage:
-    """The e-mail for `ctx`, from `sender`; the same arguments always give the same bytes."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = Address(display_name=ctx.recipient_name, addr_spec=ctx.recipient_email)
-    message["Subject"] = subject(ctx)
+# Quoted-printable keeps headers and body 7-bit, so any relay takes them without 8BITMIME.
+UTF8_QP = Charset("utf-8")
+UTF8_QP.header_encoding = QP
+UTF8_QP.body_encoding = QP
+
+
+def render(ctx: MailContext, sender: str, message_id: str) -> Message:
+    """The e-mail for `ctx`, from `sender`; the same arguments always give the same bytes.
+
+    Built with the email package's classic (compat32) classes: the same standard message as
+    EmailMessage writes, at a quarter of the cost; its header objects were a third of the
+    notifier's time. They do not police header values, so that is done here.
+    """
+    sender_name, sender_address = parseaddr(sender)
+    for value in (sender, ctx.recipient_name, ctx.recipient_email, message_id):
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"A header value may not contain line breaks: {value!r}")
+    if "@" not in ctx.recipient_email or not sender_address:
+        raise ValueError(f"Not an e-mail address: {ctx.recipient_email!r} (to) or {sender!r} (from)")
+    message = Message()
+    message.set_payload(body(ctx), UTF8_QP)  # also writes MIME-Version, Content-Type and its encoding
+    message["From"] = formataddr((sender_name, sender_address), charset=UTF8_QP)
+    message["To"] = formataddr((ctx.recipient_name, ctx.recipient_email), charset=UTF8_QP)
+    message["Subject"] = Header(subject(ctx), UTF8_QP, header_name="Subject").encode()
     message["Date"] = format_datetime(ctx.happened_at)
     message["Message-ID"] = message_id
-    # Quoted-printable keeps the body 7-bit, so any relay takes it without 8BITMIME.
-    message.set_content(body(ctx), charset="utf-8", cte="quoted-printable")
     return message
 
 
-async def send(message: EmailMessage, settings: Settings) -> None:
+def envelope(message: Message) -> tuple[str, list[str], bytes]:
+    """Who sends `message` and to whom, from its headers, and its bytes as they go on the wire."""
+    sender = parseaddr(str(message["From"]))[1]
+    recipients = [address for _, address in getaddresses([str(v) for v in message.get_all("To", [])]) if address]
+    return sender, recipients, message.as_bytes()
+
+
+async def send(message: Message, settings: Settings) -> None:
     """Hand `message` to the configured SMTP server in a session of its own."""
     mailer = Mailer(settings, sessions=1)
     try:
@@ -140,21 +164,22 @@ class Mailer:
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(sessions)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         """Send `message`, or raise MailRejected (never deliverable) / MailUnavailable (try later)."""
+        sender, recipients, data = envelope(message)
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:
                 if client is None or not client.is_connected:
                     client = await self._open()
-                    await client.send_message(message)
+                    await client.sendmail(sender, recipients, data)
                 else:
                     try:
-                        await client.send_message(message)
+                        await client.sendmail(sender, recipients, data)
                     except aiosmtplib.SMTPServerDisconnected:
                         # The server closed an idle session: one fresh try before calling it an outage.
                         client = await self._open()
-                        await client.send_message(message)
+                        await client.sendmail(sender, recipients, data)
             except (aiosmtplib.SMTPException, OSError) as exc:
                 if client is not None:
                     client.close()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 
 import pytest
 
 from models.entities import NotificationKind
-from workers.mail import MailContext, format_brasilia, format_cnpj, render
+from workers.mail import MailContext, envelope, format_brasilia, format_cnpj, render
 
 SENDER = "Ativações <nao-responda@ativacoes.local>"
 MESSAGE_ID = "<1764770700.1.42.notification@ativacoes.local>"
@@ -31,14 +31,14 @@ def context(kind: NotificationKind, reason: str | None = None) -> MailContext:
     )
 
 
-def parsed(message: EmailMessage) -> EmailMessage:
+def parsed(message: Message) -> EmailMessage:
     """The message as a mail client would read it from the wire."""
     result = message_from_bytes(message.as_bytes(), policy=policy.default)
     assert isinstance(result, EmailMessage)
     return result
 
 
-def text_of(message: EmailMessage) -> str:
+def text_of(message: Message) -> str:
     part = parsed(message).get_body(("plain",))
     assert part is not None
     return str(part.get_content())
@@ -121,3 +121,21 @@ def test_a_naive_time_is_refused_because_its_hour_would_be_ambiguous() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         MailContext("A", "a@example.com", "C", "11222333000181", ACTIVATION_ID,
                     NotificationKind.RECEIVED, datetime(2026, 12, 3, 14, 5))
+
+
+@pytest.mark.parametrize("field", ["recipient_name", "recipient_email"])
+def test_a_line_break_in_a_header_value_is_refused_so_no_header_can_be_injected(field: str) -> None:
+    values = {"recipient_name": "João da Silva", "recipient_email": "joao.silva@example.com"}
+    values[field] = values[field] + "\r\nBcc: someone@example.com"
+    ctx = MailContext(values["recipient_name"], values["recipient_email"], "Padaria Pão Quente", "11222333000181",
+                      ACTIVATION_ID, NotificationKind.APPROVED, HAPPENED_AT)
+    with pytest.raises(ValueError, match="line breaks"):
+        render(ctx, SENDER, MESSAGE_ID)
+
+
+def test_the_envelope_names_the_sender_and_the_customer() -> None:
+    sender, recipients, data = envelope(render(context(NotificationKind.APPROVED), SENDER, MESSAGE_ID))
+
+    assert sender == "nao-responda@ativacoes.local"
+    assert recipients == ["joao.silva@example.com"]
+    assert data.isascii() and b"Message-ID: " + MESSAGE_ID.encode() in data

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -53,7 +53,7 @@ async def running_sink(settings: Settings) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=5)
 
 
-def message(message_id: str = "<sink-test@ativacoes.local>") -> EmailMessage:
+def message(message_id: str = "<sink-test@ativacoes.local>") -> Message:
     ctx = MailContext(
         recipient_name="Maria Souza",
         recipient_email="maria@example.com",
@@ -77,9 +77,11 @@ async def test_a_message_sent_to_the_sink_is_stored_as_one_eml_file(tmp_path: Pa
     files = list((tmp_path / "mail").glob("*.eml"))
     assert len(files) == 1
     stored = message_from_bytes(files[0].read_bytes(), policy=policy.default)
-    assert stored["To"] == sent["To"]
-    assert stored["Subject"] == sent["Subject"]
+    expected = message_from_bytes(sent.as_bytes(), policy=policy.default)
+    assert stored["To"] == expected["To"] == "Maria Souza <maria@example.com>"
+    assert stored["Subject"] == expected["Subject"]
     assert stored["Message-ID"] == sent["Message-ID"]
+    assert stored.get_content().replace("\r\n", "\n") == expected.get_content()  # stored as on the wire
     assert list((tmp_path / "mail").iterdir()) == files  # no temporary file left behind
 
 
