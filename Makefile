@@ -8,6 +8,8 @@ USERS ?= 500
 SPAWN_RATE ?= 25
 DURATION ?= 60s
 PROCESSES ?=
+RATE ?= 0.2
+SETTLE ?= 600
 HOST ?= http://127.0.0.1:8000
 
 .DEFAULT_GOAL := help
@@ -70,12 +72,12 @@ profile: preflight $(LOAD_STAMP) ## py-spy profiles of the API (TARGET=api) or t
 bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; writes docs/bench-scale.*
 	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))
 
-loadtest: $(LOAD_STAMP) ## locust against a running instance (USERS, SPAWN_RATE, DURATION, PROCESSES, HOST); then the books
+loadtest: $(LOAD_STAMP) ## locust against a running instance (USERS, SPAWN_RATE, DURATION, RATE, PROCESSES, HOST); then the books
 	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/cpu-*.txt
-	$(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary -u $(USERS) -r $(SPAWN_RATE) \
+	LOADTEST_RATE=$(RATE) $(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary -u $(USERS) -r $(SPAWN_RATE) \
 		-t $(DURATION) --host $(HOST) $(if $(PROCESSES),--processes $(PROCESSES)) --stop-timeout 10 \
 		--html var/loadtest/report.html --csv var/loadtest/stats --exit-code-on-error 0
-	$(PY) -m loadtest.report
+	$(PY) -m loadtest.report --settle-timeout $(SETTLE)
 
 chaos: preflight ## mixed load while killing workers and restarting RabbitMQ, PostgreSQL, SMTP; balances the books
 	$(PY) -m loadtest.chaos $(if $(COMMANDS),--commands $(COMMANDS))

@@ -34,6 +34,23 @@ def acceptance(stats_csv: Path) -> list[str]:
     return lines
 
 
+def steady_state(history_csv: Path) -> str:
+    """Requests/s and failures while every simulated user was running (the ramp-up left out)."""
+    if not history_csv.exists():
+        return "steady state: no locust history file"
+    rows = [r for r in csv.DictReader(history_csv.open()) if r["Name"] == "Aggregated"]
+    peak = max((int(r["User Count"]) for r in rows), default=0)
+    full = [r for r in rows if int(r["User Count"]) == peak]
+    if peak == 0 or len(full) < 2:
+        return "steady state: too short to tell (no two samples with every user running)"
+    first, last = full[0], full[-1]
+    seconds = int(last["Timestamp"]) - int(first["Timestamp"])
+    requests = int(last["Total Request Count"]) - int(first["Total Request Count"])
+    failures = int(last["Total Failure Count"]) - int(first["Total Failure Count"])
+    return (f"steady state ({peak} users for {seconds} s): {requests / max(seconds, 1):.0f} requests/s, "
+            f"{failures} failures")
+
+
 def accepted_ids(folder: Path) -> list[uuid.UUID]:
     ids: list[uuid.UUID] = []
     for path in folder.glob("accepted-*.txt"):
@@ -73,7 +90,8 @@ def cpu(folder: Path) -> str:
 async def run(folder: Path, timeout: float) -> int:
     settings = load()
     ids = accepted_ids(folder)
-    out = ["acceptance (the API's answers):", *acceptance(folder / "stats_stats.csv"), "", cpu(folder)]
+    out = ["acceptance (the API's answers):", *acceptance(folder / "stats_stats.csv"), "",
+           steady_state(folder / "stats_stats_history.csv"), cpu(folder)]
     settled = await settle(settings.database_url, ids, timeout)
     out.append(await completion(settings.database_url, ids))
     books = await balance(settings.database_url, Path(settings.mail_dir), ids)

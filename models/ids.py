@@ -8,10 +8,35 @@ import uuid
 from datetime import UTC, datetime
 
 
+class _Entropy:
+    """The operating system's random bytes, drawn a block at a time.
+
+    One getrandom() call per 400 ids instead of one each (a tenth of the API's time for
+    the two ids of a command went there). A forked child starts with an empty block, so
+    two processes never hand out the same bits.
+    """
+
+    BLOCK = 4000
+
+    def __init__(self) -> None:
+        self._pool = bytearray()
+        os.register_at_fork(after_in_child=self._pool.clear)
+
+    def take(self, count: int) -> bytes:
+        if len(self._pool) < count:
+            self._pool += os.urandom(self.BLOCK)
+        taken = bytes(self._pool[:count])
+        del self._pool[:count]
+        return taken
+
+
+_entropy = _Entropy()
+
+
 def uuid7(now_ms: int | None = None) -> uuid.UUID:
     """A RFC 9562 version-7 UUID: 48 bits of Unix milliseconds, then random bits."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(_entropy.take(10), "big")
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
     return uuid.UUID(int=value)

@@ -33,7 +33,7 @@ def test_the_locust_scenario_runs_and_its_books_balance(stack: Stack, tmp_path: 
     assert (tmp_path / "report.html").exists()
     assert list(tmp_path.glob("accepted-*.txt"))
     summary = run([sys.executable, "-m", "loadtest.report", "--dir", str(tmp_path), "--settle-timeout", "60"], env)
-    assert "acceptance" in summary.stdout and "completion" in summary.stdout
+    assert "acceptance" in summary.stdout and "completion" in summary.stdout and "steady state" in summary.stdout
     assert " 0 lost, 0 duplicated" in summary.stdout
 
 

@@ -69,3 +69,20 @@ def test_uuid7_carries_its_creation_time_and_sorts_by_it() -> None:
 def test_parse_uuid_returns_none_for_garbage() -> None:
     assert parse_uuid("nope") is None
     assert parse_uuid("01a23d14-84f9-7321-adfa-ebcf2432819d") is not None
+
+
+def test_uuid7_never_repeats_and_a_forked_child_draws_bits_of_its_own() -> None:
+    import os
+
+    assert len({uuid7() for _ in range(20_000)}) == 20_000
+    uuid7()  # the parent now holds a partly used block of random bytes
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, b",".join(str(uuid7()).encode() for _ in range(50)))
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.close(write)
+    theirs = {part[-20:] for part in os.read(read, 1 << 16).decode().split(",")}
+    ours = {str(uuid7())[-20:] for _ in range(50)}
+    assert len(theirs) == 50 and not theirs & ours
