@@ -1,7 +1,8 @@
 """Where the CPU goes during a benchmark phase: CPU seconds per component, from /proc.
 
 A phase is measured by two snapshots of every process's CPU time (user + system). Each
-process is put in one component by what it runs: our API, command workers, notifier,
+process this one started (and RabbitMQ, and PostgreSQL's backends of the bench's database)
+is put in one component by what it runs: our API, command workers, notifier,
 SMTP sink and supervisor, the ceilings, RabbitMQ, the PostgreSQL backends of the bench's
 database, and the load generator. Divided by the messages handled, it says how much work
 one message costs each part of the machine, which is what bounds the rate on a machine
@@ -40,17 +41,33 @@ def component(cmdline: str, database: str) -> str | None:
     return None
 
 
+# Servers shared by everything on the machine: counted whoever started them.
+SHARED = {"RabbitMQ", "PostgreSQL"}
+
+
 def _snapshot(database: str) -> dict[int, tuple[str, float]]:
-    seen: dict[int, tuple[str, float]] = {}
-    for process in psutil.process_iter(["cmdline", "cpu_times"]):
+    # Our own processes are the ones this process started: another copy of the service running
+    # on the same machine has the same command lines but is not measured.
+    mine = {child.pid for child in psutil.Process().children(recursive=True)}
+    found: dict[int, tuple[str | None, int, float]] = {}
+    for process in psutil.process_iter(["cmdline", "cpu_times", "ppid"]):
         try:
             cmdline = " ".join(process.info["cmdline"] or []) or process.name()
             times = process.info["cpu_times"]
         except psutil.Error:
             continue
-        name = component(cmdline, database)
-        if name is not None and times is not None:
-            seen[process.pid] = (name, times.user + times.system)
+        if times is not None:
+            found[process.pid] = (component(cmdline, database), process.info["ppid"] or 0, times.user + times.system)
+    seen: dict[int, tuple[str, float]] = {}
+    for pid, (name, parent, used) in found.items():
+        # A process started by one of ours (say, an API server process of API_WORKERS > 1, whose
+        # command line is multiprocessing's) belongs to its parent's component.
+        for _ in range(3):
+            if name is not None or parent not in found:
+                break
+            name, parent, _used = found[parent]
+        if name is not None and (name in SHARED or pid in mine):
+            seen[pid] = (name, used)
     return seen
 
 
