@@ -44,7 +44,7 @@ def delay_for(deferrals: int, tiers: tuple[int, ...]) -> int:
     One delay queue per tier: with a per-message TTL in a single queue, short waits would
     be stuck behind long ones (a queue only expires messages at its head).
     """
-    return tiers[min(deferrals, len(tiers) - 1)]
+    return tiers[min(max(deferrals, 0), len(tiers) - 1)]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class Command:
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise InvalidMessage(f"Command body does not match schema v{SCHEMA_VERSION}: {exc!r}") from exc
+        if command.issued_at.utcoffset() is None:
+            raise InvalidMessage("issued_at must carry its UTC offset (ISO-8601, e.g. 2026-12-03T14:05:00+00:00).")
         if command.type is CommandType.REQUEST and not command.company_cnpj:
             raise InvalidMessage("A request command needs company_cnpj.")
         return command

@@ -34,6 +34,14 @@ def _origin(message: AbstractIncomingMessage) -> dict[str, Any]:
     }
 
 
+def deferral_count(value: Any) -> int:
+    """How often a message was deferred already, from its header; 0 for anything but a count."""
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 class Consumer:
     """Consume `queue` with `handler` until `stop` is set, then drain and close."""
 
@@ -84,6 +92,18 @@ class Consumer:
     async def _settle(self, message: AbstractIncomingMessage) -> None:
         """The one place where a message is acked, deferred, dead-lettered or requeued."""
         try:
+            await self._conclude(message)
+        except Exception as exc:
+            # A message must never stay unsettled, holding a prefetch slot until the broker's
+            # consumer timeout: whatever went wrong while settling, it goes back to the queue
+            # (RabbitMQ dead-letters it after DELIVERY_LIMIT deliveries).
+            log.exception("Could not settle message %s on %s (%s); returning it to the queue.",
+                          message.message_id, self.queue, exc)
+            self.counts["requeued"] += 1
+            await self._quietly(message.nack(requeue=True))
+
+    async def _conclude(self, message: AbstractIncomingMessage) -> None:
+        try:
             await self._handle_with_retries(message)
         except Deferred as exc:
             await self._defer(message, str(exc))
@@ -104,7 +124,7 @@ class Consumer:
 
     async def _defer(self, message: AbstractIncomingMessage, reason: str) -> None:
         headers: dict[str, Any] = dict(message.headers or {})
-        deferrals = int(headers.get("x-deferrals") or 0)
+        deferrals = deferral_count(headers.get("x-deferrals"))
         seconds = delay_for(deferrals, self.settings.delay_tiers)
         headers.update({**_origin(message), "x-deferrals": deferrals + 1, "x-deferred-because": reason[:500]})
         try:

@@ -33,13 +33,16 @@ def make_handler(settings: Settings) -> Handler:
     """The handler of the mail queue: send each job's e-mail, at most once per notification."""
     domain = sender_domain(settings.mail_from)
     mailer = Mailer(settings, sessions=settings.notifier_prefetch)
+    # E-mails the SMTP server took whose "sent" the database did not (it went away between
+    # the two): a retry in this process records them instead of sending them again.
+    unrecorded: dict[uuid.UUID, str] = {}
 
     async def handle(body: bytes) -> None:
         job = MailJob.decode(body)
         notification_id = job.notification_id
         with transient_db_errors():
             try:
-                await _deliver(notification_id, settings, domain, mailer)
+                await _deliver(notification_id, settings, domain, mailer, unrecorded)
             except MailRejected as exc:
                 # The transaction rolled back with the send; record the failure on its own.
                 await _record_failure(notification_id, exc, give_up=True)
@@ -75,13 +78,15 @@ WHERE id = $1
 """
 
 
-async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str, mailer: Mailer) -> None:
+async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str, mailer: Mailer,
+                   unrecorded: dict[uuid.UUID, str]) -> None:
     """Send the notification's e-mail unless it went already, and mark it sent."""
     async with in_transaction() as conn:
         rows = await conn.execute_query_dict(_LOCK_AND_READ, [notification_id])
         if not rows:
             raise UnknownNotification(f"Notification {notification_id} does not exist; its mail job is void.")
         if rows[0]["status"] == NotificationStatus.SENT:
+            unrecorded.pop(notification_id, None)
             log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
             return
 
@@ -89,12 +94,18 @@ async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str, 
         # One Message-ID per notification, not per attempt: if SMTP's own gap (sent, then we died
         # before recording it) ever sends it twice, receivers can tell it is the same e-mail.
         message_id = f"<{notification_id}@{domain}>"
-        try:
-            message = render(ctx, settings.mail_from, message_id)
-        except (ValueError, MessageError) as exc:
-            raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
-        await mailer.send(message)
+        if notification_id in unrecorded:
+            log.info("Notification %s went out before the database failed; recording it, not sending it again.",
+                     notification_id)
+        else:
+            try:
+                message = render(ctx, settings.mail_from, message_id)
+            except (ValueError, MessageError) as exc:
+                raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
+            await mailer.send(message)
+            unrecorded[notification_id] = message_id
         await conn.execute_query(_MARK_SENT, [notification_id, message_id, datetime.now(UTC)])
+    unrecorded.pop(notification_id, None)
     log.info(
         "Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
         ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id,

@@ -127,8 +127,11 @@ async def _decide_and_save(
         target = apply(state, command.type, role)
     except Rejected as rejection:
         if overtook_its_request(command, rejection, datetime.now(UTC), out_of_order_wait):
-            raise Deferred(f"activation {command.activation_id} does not exist yet; its request may still "
-                           f"be queued") from None
+            if await _request_was_rejected(conn, command):
+                rejection = Rejected(Reason.FINAL, "The activation was never created: its request was rejected.")
+            else:
+                raise Deferred(f"activation {command.activation_id} does not exist yet; its request may still "
+                               f"be queued") from None
         return await _reject(conn, command, state, rejection), []
     activation = await _save_activation(conn, command, activation, target)
     event = await ActivationEvent.create(
@@ -155,6 +158,15 @@ async def _decide_and_save(
     log.info("Applied %s %s to activation %s by %s: %s -> %s.",
              command.type, command.id, activation.id, command.actor_cpf, state or "(new)", target)
     return event, [notification]
+
+
+async def _request_was_rejected(conn: BaseDBAsyncClient, command: Command) -> bool:
+    """Whether the request of the command's activation was already decided against: nothing to wait for."""
+    rows = await conn.execute_query_dict(
+        "SELECT EXISTS (SELECT 1 FROM activation_events WHERE activation_id = $1 AND command = 'request') AS seen",
+        [command.activation_id],
+    )
+    return bool(rows[0]["seen"])
 
 
 def request_problem(command: Command, facts: dict[str, Any] | None) -> Rejected | None:

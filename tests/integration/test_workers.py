@@ -83,6 +83,77 @@ async def test_two_requests_racing_for_the_same_company_leave_one_pending_and_on
     assert shown["history"][0]["rejection"] == "duplicate_pending"
 
 
+async def test_a_command_on_an_activation_whose_request_was_rejected_is_rejected_at_once(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    customer, company = customer_at
+    requests = [Command(id=uuid7(), type=CommandType.REQUEST, activation_id=uuid7(), actor_cpf=customer.cpf,
+                        issued_at=datetime.now(UTC), company_cnpj=company) for _ in range(2)]
+    await asyncio.gather(*(publish(amqp, c.encode(), "request", str(c.id)) for c in requests))
+
+    async def both_processed() -> bool:
+        return all([await events_of(stack, c.id) == 1 for c in requests])
+
+    await wait_until(both_processed)
+    winner = (await stack.query("SELECT id FROM activations WHERE requester_id = $1 AND company_id = $2",
+                                customer.cpf, company))[0]["id"]
+    loser = next(c for c in requests if str(c.activation_id) != str(winner))
+    cancel = Command(id=uuid7(), type=CommandType.CANCEL, activation_id=loser.activation_id,
+                     actor_cpf=customer.cpf, issued_at=datetime.now(UTC))
+    await publish(amqp, cancel.encode(), "cancel", str(cancel.id))
+
+    async def rejected() -> bool:
+        return await events_of(stack, cancel.id) == 1
+
+    await wait_until(rejected, within=5)  # not after OUT_OF_ORDER_WAIT: nothing is left to wait for
+    history = customer.get(f"/activations/{loser.activation_id}").json()["history"]
+    assert [(h["command"], h["outcome"], h["rejection"]) for h in history] == [
+        ("request", "rejected", "duplicate_pending"), ("cancel", "rejected", "already_final")]
+
+
+async def test_a_deferral_count_header_that_is_no_count_neither_stalls_the_worker_nor_is_lost(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    customer, company = customer_at
+    stray = Command(id=uuid7(), type=CommandType.CANCEL, activation_id=uuid7(), actor_cpf=customer.cpf,
+                    issued_at=datetime.now(UTC))
+    channel = await amqp.channel(publisher_confirms=True)
+    exchange = await channel.get_exchange(COMMANDS_EXCHANGE)
+    for bad in ("abc", -7):  # the worker defers a command for an unknown id, reading this header
+        await exchange.publish(aio_pika.Message(stray.encode(), message_id=str(stray.id), headers={"x-deferrals": bad},
+                                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT), "cancel")
+    await channel.close()
+    answer = customer.get(f"/activations/request?company={company}")
+    customer.wait_for(answer.json()["id"], "pending")
+    rows = await stack.query("SELECT count(*) AS n FROM activation_events WHERE command_id = $1", stray.id)
+    assert rows[0]["n"] == 0  # still waiting for its request, in a delay queue, not stuck in a worker
+
+
+async def test_a_command_without_a_utc_offset_is_dead_lettered_with_its_reason(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    customer, company = customer_at
+    marker = f"naive-{uuid7()}"
+    body = (b'{"v": 1, "id": "%s", "type": "request", "activation_id": "%s", "actor_cpf": "%s", '
+            b'"issued_at": "2026-12-04T04:00:00", "company_cnpj": "%s"}'
+            % (str(uuid7()).encode(), str(uuid7()).encode(), customer.cpf.encode(), company.encode()))
+    await publish(amqp, body, "request", marker)
+    channel = await amqp.channel()
+    dead = await channel.get_queue(dead_letter_queue("activations.commands"))
+    deadline = time.monotonic() + 20
+    found = None
+    while found is None and time.monotonic() < deadline:
+        message = await dead.get(no_ack=False, fail=False)
+        if message is None:
+            await asyncio.sleep(0.2)
+            continue
+        if message.message_id == marker:
+            found = message
+        await message.nack(requeue=message.message_id != marker)
+    await channel.close()
+    assert found is not None and "UTC offset" in str((found.headers or {}).get("x-error"))
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe\xfd", b'{"v": 2, "type": "request"}',
                                   b'{"v": 1, "type": "explode"}'])
 async def test_a_poison_message_goes_to_the_dead_letter_queue_and_the_rest_keep_flowing(
