@@ -46,7 +46,10 @@ def issued_at(value: uuid.UUID) -> datetime | None:
     """When a version-7 UUID was made, or None for any other version."""
     if value.version != 7:
         return None
-    return datetime.fromtimestamp((value.int >> 80) / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp((value.int >> 80) / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):  # a timestamp past year 9999: no id we made
+        return None
 
 
 def parse_uuid(raw: str) -> uuid.UUID | None:

@@ -21,6 +21,8 @@ from workers.broker import Broker
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 64 * 1024
+
 
 def create_app(settings: Settings) -> Sanic:
     """The API application; connections open in listeners, once per server process."""
@@ -32,6 +34,8 @@ def create_app(settings: Settings) -> Sanic:
     app.config.CORS = False
     app.config.HTTP_AUTO_HEAD = False  # a HEAD must never run a command
     app.config.HEALTH = False
+    # Every body this API takes is a few hundred bytes; a large one only ties up the loop.
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     Extend(app)
     app.ext.openapi.add_security_scheme("token", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.describe(

@@ -117,12 +117,15 @@ def verified_claims(authorization: str | None, secret: str, seen: VerifiedTokens
     if known is not None:
         return known
     try:
-        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS)
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS,
+                             options={"require": ["exp"]})
     except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError, jwt.InvalidIssuedAtError) as exc:
         reason = str(exc)
         raise ApiError(401, "unauthorized", reason if reason.endswith(".") else f"{reason}.") from None
     except jwt.PyJWTError:
         raise ApiError(401, "unauthorized", "Auth required.") from None
+    if not isinstance(payload.get("cpf"), str) or not isinstance(payload.get("superuser", False), bool):
+        raise ApiError(401, "unauthorized", "The token does not name a user; log in again.")
     found = {key: payload.get(key) for key in CLAIMS}
     if seen is not None and isinstance(payload.get("exp"), (int, float)) and "nbf" not in payload:
         seen.put(token, found, float(payload["exp"]) + LEEWAY_SECONDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import Tortoise
@@ -16,10 +16,14 @@ from models.messages import COMMANDS_EXCHANGE, Command
 from models.state_machine import Actor, CommandType, Rejected, apply
 from web.errors import ApiError, from_rejection
 from web.metrics import COMMANDS
-from workers.broker import Broker, BrokerUnavailable, Unroutable
+from workers.broker import Broker, BrokerUnavailable, PublishInDoubt, Unroutable
 
 log = logging.getLogger(__name__)
 
+
+
+# How far ahead of this host's clock another API host's may run.
+CLOCK_SKEW = 60.0
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,10 @@ async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUI
             raise ApiError(409, "already_final", "This activation request was rejected and cannot change.")
     if activation is None:
         made = issued_at(activation_id)
-        # An id the API handed out this recently may belong to a request still in the queue.
-        if made is None or datetime.now(UTC) - made > timedelta(seconds=queued_grace):
+        # An id the API handed out this recently may belong to a request still in the queue;
+        # one from the future (beyond the clock skew between hosts) was never handed out.
+        age = (datetime.now(UTC) - made).total_seconds() if made is not None else None
+        if age is None or not -CLOCK_SKEW <= age <= queued_grace:
             raise ApiError(404, "not_found", f"There is no activation {activation_id}.")
         return  # probably still queued: let the worker decide once the request is applied
     role = Actor(is_requester=activation.requester_id == caller.cpf, is_superuser=caller.superuser)
@@ -79,6 +85,15 @@ async def publish(broker: Broker, command: Command) -> None:
     """Publish `command` and return only once RabbitMQ has it safely; 503 otherwise."""
     try:
         await broker.publish(COMMANDS_EXCHANGE, command.type.value, command.encode(), str(command.id))
+    except PublishInDoubt as exc:
+        COMMANDS.labels(command.type.value, "unconfirmed").inc()
+        log.warning("Command %s went to RabbitMQ but was not confirmed (%s); it may still be applied.",
+                    command.id, exc)
+        raise ApiError(503, "broker_unconfirmed",
+                       f"The message broker did not confirm the command, so it may still be applied: look at "
+                       f"/activations/{command.activation_id} in a moment before sending it again, or send it "
+                       f"again with the same Idempotency-Key, which can never apply it twice.",
+                       {"id": command.activation_id, "command_id": command.id}) from exc
     except Unroutable as exc:
         COMMANDS.labels(command.type.value, "unroutable").inc()
         log.error("Command %s could not be routed (%s); is the commands queue bound?", command.id, exc)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import jwt
 from sanic import HTTPResponse, Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import json
@@ -32,27 +34,30 @@ _STATUS_CODES = {
 class ApiError(SanicException):
     """An error answer: HTTP status, a stable slug and a sentence for humans."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, status_code=status)
         self.code = code
         self.message = message
+        self.details = details or {}
 
 
 def from_rejection(rejection: Rejected) -> ApiError:
     return ApiError(REJECTION_STATUS[rejection.reason], rejection.reason.value, rejection.message)
 
 
-def error_response(status: int, code: str, message: str) -> HTTPResponse:
-    return json({"error": {"code": code, "message": message}}, status=status)
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> HTTPResponse:
+    return json({"error": {"code": code, "message": message, **(details or {})}}, status=status)
 
 
 async def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
     """Turn any exception into the documented error shape; only real bugs become 500."""
     if isinstance(exc, ApiError):
-        return error_response(exc.status_code, exc.code, exc.message)
+        return error_response(exc.status_code, exc.code, exc.message, exc.details)
     if isinstance(exc, Rejected):
         err = from_rejection(exc)
         return error_response(err.status_code, err.code, err.message)
+    if isinstance(exc, jwt.PyJWTError):  # what sanic-jwt's own endpoints let through (e.g. alg "none")
+        return error_response(401, "unauthorized", "Auth required.")
     if is_database_down(exc):
         log.warning("Request %s %s failed because PostgreSQL is unavailable: %r", request.method, request.path, exc)
         return error_response(503, "database_unavailable",

@@ -23,6 +23,15 @@ class BrokerUnavailable(TransientError):
     """RabbitMQ did not take the message: down, unreachable or too slow to confirm."""
 
 
+class PublishInDoubt(BrokerUnavailable):
+    """The message went out but no confirm came back: RabbitMQ may or may not have it.
+
+    A client cannot take back what it has written to the socket (a broker blocking its
+    publishers, say under a memory alarm, takes it once the alarm clears), so whoever
+    retries must send the very same message again, never a new one.
+    """
+
+
 class Unroutable(TransientError):
     """RabbitMQ confirmed the message could not be routed to any queue."""
 
@@ -99,10 +108,12 @@ class Broker:
             await asyncio.wait_for(self._publish(exchange, routing_key, message, mandatory), timeout=timeout)
         except aio_pika.exceptions.PublishError as exc:
             raise Unroutable(f"No queue is bound to {exchange}/{routing_key}.") from exc
+        except aiormq.exceptions.ChannelInvalidStateError as exc:  # closed before anything was written
+            raise BrokerUnavailable(f"RabbitMQ's channel is closed: {exc!r}") from exc
         except TimeoutError as exc:
-            raise BrokerUnavailable(f"RabbitMQ did not confirm within {timeout:.0f} s.") from exc
-        except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
-            raise BrokerUnavailable(f"RabbitMQ refused or dropped the message: {exc!r}") from exc
+            raise PublishInDoubt(f"RabbitMQ did not confirm within {timeout:.0f} s.") from exc
+        except (aiormq.exceptions.AMQPError, OSError) as exc:
+            raise PublishInDoubt(f"RabbitMQ dropped the connection before confirming: {exc!r}") from exc
 
     async def _publish(self, exchange: str, routing_key: str, message: aio_pika.Message, mandatory: bool) -> None:
         assert self._channels is not None

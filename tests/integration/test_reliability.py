@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
+import subprocess
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -123,6 +127,39 @@ async def test_a_replayed_approve_after_a_cancel_stays_rejected(
     assert [(h["command"], h["outcome"]) for h in history] == [
         ("request", "applied"), ("cancel", "applied"), ("approve", "rejected")]
     assert customer.get(f"/activations/{activation_id}").json()["status"] == "cancelled"
+
+
+@contextlib.contextmanager
+def publishers_blocked() -> Iterator[None]:
+    """RabbitMQ under a memory alarm: it takes publishers' frames but confirms nothing until it clears."""
+    subprocess.run(["rabbitmqctl", "set_vm_memory_high_watermark", "0.00001"], check=True, capture_output=True)
+    try:
+        time.sleep(2)  # the alarm takes a moment to be raised
+        yield
+    finally:
+        subprocess.run(["rabbitmqctl", "set_vm_memory_high_watermark", "0.4"], check=True, capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl on the broker's machine")
+def test_an_unconfirmed_command_is_answered_503_and_a_retry_with_its_key_sends_the_same_command(
+    customer_at: tuple[Client, str], stack: Stack
+) -> None:
+    customer, company = customer_at
+    key = {"Idempotency-Key": f"in-doubt-{uuid7()}"}
+    with publishers_blocked():
+        first = customer.get(f"/activations/request?company={company}", headers=key, timeout=30)
+    assert first.status_code == 503
+    error = first.json()["error"]
+    assert error["code"] == "broker_unconfirmed" and "may still be applied" in error["message"]
+
+    # The blocked frame went through once the alarm cleared; the retry must not add a second command.
+    customer.wait_for(error["id"], "pending")
+    retry = customer.get(f"/activations/request?company={company}", headers=key)
+    assert retry.status_code == 202
+    assert (retry.json()["id"], retry.json()["command_id"]) == (error["id"], error["command_id"])
+    time.sleep(1.0)
+    history = customer.wait_for_history(error["id"], 1)
+    assert [(h["command"], h["outcome"]) for h in history] == [("request", "applied")]
 
 
 async def test_a_body_of_several_megabytes_is_dead_lettered_with_its_reason(

@@ -73,3 +73,17 @@ def test_given_more_tokens_than_room_then_the_least_recently_used_goes() -> None
     seen.put("c", {"cpf": "c"}, later)
     assert seen.get("b", time.time()) is None
     assert seen.get("a", time.time()) is not None and seen.get("c", time.time()) is not None
+
+
+@pytest.mark.parametrize("claims", [{"cpf": None}, {"cpf": ["a"]}, {"superuser": "yes"}])
+def test_given_a_token_whose_claims_name_no_user_then_401(claims: dict[str, object]) -> None:
+    with pytest.raises(ApiError) as raised:
+        verified_claims(f"Bearer {token(**claims)}", SECRET, VerifiedTokens())
+    assert raised.value.status_code == 401
+
+
+def test_given_a_token_without_an_expiry_then_401() -> None:
+    forever = jwt.encode({"cpf": "29108474460", "superuser": False}, SECRET, algorithm="HS256")
+    with pytest.raises(ApiError) as raised:
+        verified_claims(f"Bearer {forever}", SECRET, VerifiedTokens())
+    assert raised.value.status_code == 401
