@@ -39,6 +39,7 @@ import psutil
 from config import logging as logging_config
 from config.settings import Settings
 from loadtest.backlog import ids, publish_all, spread_requests
+from loadtest.ceiling_api import CEILING_QUEUE
 from loadtest.cpu import CpuMeter, per_unit_ms
 from loadtest.stack import PRODUCTION_TIMINGS, ROOT, Stack, free_port, quote_vhost
 
@@ -174,6 +175,10 @@ def api_phase(stack: Stack, seconds: int, connections: int, memory: PeakMemory, 
             # The second round starts where no pair of the first can have reached.
             lua_script(work / "ours.lua", tokens, companies, "/activations/request",
                        start=round_ * len(tokens) * len(companies) // 2)
+            # Each side starts from an empty queue: a quorum queue takes messages more slowly
+            # the more it holds, and nothing consumes during this phase.
+            purge(stack, "activations.commands")
+            purge(stack, CEILING_QUEUE)
             ours.append(wrk(f"{stack.api}/activations/request", work / "ours.lua", seconds, connections,
                             meter=CpuMeter(stack.db_name)))
             lua_script(work / "ceiling.lua", tokens, companies, "/ceiling")
