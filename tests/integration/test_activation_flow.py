@@ -359,3 +359,30 @@ def test_a_refreshed_token_carries_the_users_current_rights(stack: Stack, http: 
         assert me["superuser"] is False
     finally:
         asyncio.run(stack.query("UPDATE users SET is_superuser = true WHERE cpf = $1", admin["cpf"]))
+
+
+def test_an_id_from_the_far_future_is_no_activation(customer_at: tuple[Client, str]) -> None:
+    customer, _ = customer_at
+    for far in ("ffffffff-ffff-7fff-bfff-ffffffffffff", "7fffffff-ffff-7fff-bfff-ffffffffffff"):
+        answer = customer.get(f"/activations/{far}/cancel")
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found", answer.text
+
+
+def test_a_body_larger_than_any_command_is_refused_with_413(customer_at: tuple[Client, str]) -> None:
+    customer, _ = customer_at
+    answer = customer.post("/activations/request", content=b'{"company": "' + b"1" * 200_000 + b'"}',
+                           headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_token_with_alg_none_is_a_json_401_everywhere(http: httpx.Client, superuser: Client) -> None:
+    import base64
+
+    def part(value: bytes) -> str:
+        return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+    header, claims = part(b'{"alg": "none", "typ": "JWT"}'), part(b'{"cpf": "1", "exp": 9999999999}')
+    forged = f"{header}.{claims}."
+    for path in ("/auth/verify", "/auth/me", "/companies"):
+        answer = http.get(path, headers={"Authorization": f"Bearer {forged}"})
+        assert answer.status_code == 401, (path, answer.text)
