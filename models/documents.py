@@ -7,6 +7,7 @@ strip formatting (``529.982.247-25``) with `normalize` first.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -34,6 +35,7 @@ def _check_digit(digits: str, weights: Sequence[int]) -> str:
     return "0" if rest < 2 else str(11 - rest)
 
 
+@functools.lru_cache(maxsize=8192)
 def cpf_check_digits(base9: str) -> str:
     """The two check digits that complete the 9-digit CPF base `base9`."""
     first = _check_digit(base9, _CPF_WEIGHTS)
@@ -41,6 +43,7 @@ def cpf_check_digits(base9: str) -> str:
     return first + second
 
 
+@functools.lru_cache(maxsize=8192)
 def cnpj_check_digits(base12: str) -> str:
     """The two check digits that complete the 12-digit CNPJ base `base12`."""
     first = _check_digit(base12, _CNPJ_WEIGHTS)
