@@ -13,10 +13,10 @@ SETTLE ?= 600
 HOST ?= http://127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install preflight migrate seed run status backlog dlq loadtest bench bench-scale profile chaos test test-unit lint clean
+.PHONY: help install preflight migrate seed run reset status backlog dlq loadtest bench bench-scale profile chaos test test-unit lint clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -45,6 +45,9 @@ run: seed ## run API, worker pool, notifier and SMTP sink in the foreground (Ctr
 	@$(PY) -m config.preflight --banner
 	@# Ctrl-C ends honcho with 130 after a clean stop: that is success here.
 	@$(VENV)/bin/honcho -f Procfile start; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 130 ] || exit $$status
+
+reset: install ## start from scratch (service stopped): drop the database and the queues, remove var/mail
+	$(PY) -m config.reset
 
 backlog: install ## publish COUNT (default 5000) request commands straight to RabbitMQ, to watch the pool scale
 	$(PY) -m loadtest.backlog --count $(or $(COUNT),5000)

@@ -27,7 +27,7 @@ START_HINT = (
 )
 
 
-def _server_url(database_url: str) -> tuple[str, str]:
+def server_url(database_url: str) -> tuple[str, str]:
     """The URL of the server's maintenance database, and the name of ours."""
     parts = urlsplit(database_url)
     name = parts.path.lstrip("/") or "postgres"
@@ -36,7 +36,7 @@ def _server_url(database_url: str) -> tuple[str, str]:
 
 async def ensure_database(settings: Settings) -> None:
     """Connect to PostgreSQL and create our database if it does not exist yet."""
-    server, name = _server_url(settings.database_url)
+    server, name = server_url(settings.database_url)
     conn = await asyncpg.connect(server, timeout=5)
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)

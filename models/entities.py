@@ -35,11 +35,25 @@ class User(Model):
     company_id: str
     is_superuser = fields.BooleanField(default=False)
     password_hash = fields.CharField(max_length=200)
-    refresh_token = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "users"
+
+
+class RefreshToken(Model):
+    """A refresh token handed out at a log-in, kept as its SHA-256 so each session refreshes on its own."""
+
+    digest = fields.CharField(primary_key=True, max_length=64)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    user_id: str
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "refresh_tokens"
+        indexes = [("user_id", "created_at")]
 
 
 class Activation(Model):

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
+from config import logging as logging_config
 from config.settings import load
+from models.errors import ConfigurationError
 from web.app import build
 
+log = logging.getLogger("web")
 
-def main() -> None:
-    settings = load()
+
+def main() -> int:
+    try:
+        settings = load()
+    except ConfigurationError as exc:
+        logging_config.setup("INFO", "api")
+        log.error("Cannot start: %s", exc)
+        return 2
     loader = AppLoader(factory=build)
     app = loader.load()
     single = settings.api_workers == 1
@@ -20,7 +32,8 @@ def main() -> None:
         Sanic.serve_single(primary=app)
     else:
         Sanic.serve(primary=app, app_loader=loader)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,6 +7,7 @@ sanic-jwt issues and refreshes the tokens; the API's own routes check them with
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -20,7 +21,7 @@ from sanic_jwt import exceptions as jwt_errors
 
 from config.settings import Settings
 from models.documents import is_valid_cpf, normalize
-from models.entities import User
+from models.entities import RefreshToken, User
 from models.passwords import verify_password_async
 from web.errors import ApiError, error_response
 
@@ -172,13 +173,29 @@ async def extend_payload(payload: dict[str, Any], user: dict[str, Any], *args: A
     return payload
 
 
+# Sessions per user that can refresh at once; a log-in past that retires the oldest.
+REFRESH_TOKENS_PER_USER = 10
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 async def store_refresh_token(user_id: str, refresh_token: str, *args: Any, **kwargs: Any) -> None:
-    await User.filter(cpf=user_id).update(refresh_token=refresh_token)
+    """Keep a new session's refresh token beside the user's other sessions (a few at most)."""
+    await RefreshToken.create(digest=token_digest(refresh_token), user_id=user_id)
+    keep = await RefreshToken.filter(user_id=user_id).order_by("-created_at").limit(
+        REFRESH_TOKENS_PER_USER).values_list("digest", flat=True)
+    await RefreshToken.filter(user_id=user_id).exclude(digest__in=keep).delete()
 
 
 async def retrieve_refresh_token(request: Request, user_id: str, *args: Any, **kwargs: Any) -> str | None:
-    user = await User.get_or_none(cpf=user_id)
-    return user.refresh_token if user is not None else None
+    """The refresh token the caller sent, if it is one of this user's live sessions."""
+    sent = request.json.get("refresh_token") if isinstance(request.json, dict) else None
+    if not isinstance(sent, str):
+        return None
+    known = await RefreshToken.exists(digest=token_digest(sent), user_id=user_id)
+    return sent if known else None
 
 
 class ErrorShapedResponses(Responses):  # type: ignore[misc]

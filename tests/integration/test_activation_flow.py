@@ -35,6 +35,35 @@ def test_logging_in_gives_an_access_and_a_refresh_token(stack: Stack, http: http
     assert refreshed.status_code == 200 and "access_token" in refreshed.json()
 
 
+def refresh(http: httpx.Client, tokens: dict[str, str]) -> httpx.Response:
+    return http.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]},
+                     headers={"Authorization": f"Bearer {tokens['access_token']}"})
+
+
+def test_each_log_in_keeps_its_own_refresh_token(stack: Stack, http: httpx.Client) -> None:
+    # Given a customer logged in on two devices
+    user = [u for u in stack.users if u["role"] == "user"][1]
+    credentials = {"cpf": user["cpf"], "password": user["password"]}
+    first, second = (http.post("/auth", json=credentials).json() for _ in range(2))
+    # Then both sessions can refresh
+    assert refresh(http, first).status_code == 200
+    assert refresh(http, second).status_code == 200
+    # But a refresh token that was never handed out cannot
+    forged = {**first, "refresh_token": "x" * 24}
+    answer = refresh(http, forged)
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_only_the_latest_sessions_can_refresh(stack: Stack, http: httpx.Client) -> None:
+    from web.auth import REFRESH_TOKENS_PER_USER
+
+    user = [u for u in stack.users if u["role"] == "user"][2]
+    credentials = {"cpf": user["cpf"], "password": user["password"]}
+    sessions = [http.post("/auth", json=credentials).json() for _ in range(REFRESH_TOKENS_PER_USER + 1)]
+    assert refresh(http, sessions[0]).status_code == 401
+    assert refresh(http, sessions[-1]).status_code == 200
+
+
 @pytest.mark.parametrize(("body", "status", "code"), [
     ({"cpf": "52998224725", "password": "wrong"}, 401, "invalid_credentials"),
     ({"cpf": "123", "password": "x"}, 401, "invalid_credentials"),
