@@ -7,6 +7,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+# How far ahead of one host's clock another's may run: an id or command dated further in
+# the future was not made by this service.
+CLOCK_SKEW = 60.0
+
 
 class _Entropy:
     """The operating system's random bytes, drawn a block at a time.

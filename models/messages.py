@@ -84,6 +84,10 @@ class Command:
             raise InvalidMessage("issued_at must carry its UTC offset (ISO-8601, e.g. 2026-12-03T14:05:00+00:00).")
         if command.type is CommandType.REQUEST and not command.company_cnpj:
             raise InvalidMessage("A request command needs company_cnpj.")
+        if not _digits(command.actor_cpf, 11):
+            raise InvalidMessage("actor_cpf must be a CPF: 11 digits.")
+        if command.company_cnpj is not None and not _digits(command.company_cnpj, 14):
+            raise InvalidMessage("company_cnpj must be a CNPJ: 14 digits.")
         return command
 
 
@@ -121,6 +125,10 @@ def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
     return value
+
+
+def _digits(value: str, count: int) -> bool:
+    return len(value) == count and value.isascii() and value.isdigit()
 
 
 def _opt_str(value: Any) -> str | None:

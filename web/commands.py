@@ -11,7 +11,7 @@ from typing import Any
 from tortoise import Tortoise
 
 from models.entities import Activation, ActivationEvent
-from models.ids import issued_at
+from models.ids import CLOCK_SKEW, issued_at
 from models.messages import COMMANDS_EXCHANGE, Command
 from models.state_machine import Actor, CommandType, Rejected, apply
 from web.errors import ApiError, from_rejection
@@ -20,10 +20,6 @@ from workers.broker import Broker, BrokerUnavailable, PublishInDoubt, Unroutable
 
 log = logging.getLogger(__name__)
 
-
-
-# How far ahead of this host's clock another API host's may run.
-CLOCK_SKEW = 60.0
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from models.entities import (
     Outcome,
 )
 from models.errors import Deferred
+from models.ids import CLOCK_SKEW
 from models.messages import Command
 from models.state_machine import Actor, CommandType, Reason, Rejected, Status, apply
 from workers.database import transient_db_errors
@@ -59,9 +60,14 @@ async def process(command: Command, out_of_order_wait: float) -> Processed:
 
 
 def overtook_its_request(command: Command, rejection: Rejected, now: datetime, wait: float) -> bool:
-    """Whether a rejection may only mean the request has not been applied yet."""
+    """Whether a rejection may only mean the request has not been applied yet.
+
+    A command dated further ahead than the clocks of two hosts can differ was not issued
+    by our API: waiting for its request would never end.
+    """
+    age = (now - command.issued_at).total_seconds()
     return rejection.reason is Reason.NOT_FOUND and command.type is not CommandType.REQUEST and \
-        (now - command.issued_at).total_seconds() < wait
+        -CLOCK_SKEW <= age < wait
 
 
 async def _claim(conn: BaseDBAsyncClient, command: Command) -> bool:
@@ -161,9 +167,15 @@ async def _decide_and_save(
 
 
 async def _request_was_rejected(conn: BaseDBAsyncClient, command: Command) -> bool:
-    """Whether the request of the command's activation was already decided against: nothing to wait for."""
+    """Whether the request of the command's activation was already decided against: nothing to wait for.
+
+    Only a rejected request counts. This read sees what committed after the activation was
+    looked up: a request applied in between is found here, and the command waits for its
+    next turn, which finds the activation.
+    """
     rows = await conn.execute_query_dict(
-        "SELECT EXISTS (SELECT 1 FROM activation_events WHERE activation_id = $1 AND command = 'request') AS seen",
+        "SELECT EXISTS (SELECT 1 FROM activation_events WHERE activation_id = $1 AND command = 'request' "
+        "AND outcome = 'rejected') AS seen",
         [command.activation_id],
     )
     return bool(rows[0]["seen"])
@@ -213,8 +225,8 @@ async def _reject(
         command_id=command.id,
         command=command.type,
         outcome=Outcome.REJECTED,
-        actor_cpf=command.actor_cpf[:11],
-        company_cnpj=(command.company_cnpj or "")[:14] or None,
+        actor_cpf=command.actor_cpf,
+        company_cnpj=command.company_cnpj,
         from_status=state,
         to_status=None,
         reason_code=rejection.reason,

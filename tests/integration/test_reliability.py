@@ -73,6 +73,31 @@ async def test_a_cancel_that_overtakes_its_request_waits_and_is_applied_after_it
                                                                        ("cancel", "applied")]
 
 
+async def test_cancels_sent_right_behind_their_requests_are_all_applied(
+    stack: Stack, amqp: AbstractRobustConnection, pairs: Iterator[tuple[dict[str, str], str]]
+) -> None:
+    # Given many requests, each followed at once by its cancel, racing through several workers
+    batch = [next(pairs) for _ in range(40)]
+    ids = [uuid7() for _ in batch]
+    await asyncio.gather(*(
+        publish(amqp, command(CommandType.REQUEST, user["cpf"], activation_id, company),
+                command(CommandType.CANCEL, user["cpf"], activation_id))
+        for (user, company), activation_id in zip(batch, ids, strict=True)))
+
+    # Then every one ends cancelled: none is left pending by a cancel rejected as too early
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        rows = await stack.query("SELECT status, count(*) AS n FROM activations WHERE id = ANY($1::uuid[]) "
+                                 "GROUP BY status", ids)
+        if {r["status"]: r["n"] for r in rows} == {"cancelled": len(ids)}:
+            break
+        await asyncio.sleep(0.2)
+    rejected = await stack.query("SELECT count(*) AS n FROM activation_events WHERE activation_id = ANY($1::uuid[]) "
+                                 "AND outcome = 'rejected'", ids)
+    assert {r["status"]: r["n"] for r in rows} == {"cancelled": len(ids)}
+    assert rejected[0]["n"] == 0
+
+
 async def test_a_command_whose_request_never_comes_is_rejected_after_the_bounded_wait(
     superuser: Client, stack: Stack, amqp: AbstractRobustConnection
 ) -> None:

@@ -59,6 +59,17 @@ def test_a_request_without_a_company_is_refused() -> None:
         Command.decode(a_command(company_cnpj=None).encode())
 
 
+@pytest.mark.parametrize("overrides", [
+    {"actor_cpf": "9" * 200_000},
+    {"actor_cpf": "529982247"},
+    {"actor_cpf": "5299822472\u0665"},  # a non-ASCII digit
+    {"company_cnpj": "1122233300018"},
+])
+def test_an_actor_or_company_that_is_no_document_number_is_refused(overrides: dict[str, str]) -> None:
+    with pytest.raises(InvalidMessage, match="digits"):
+        Command.decode(a_command(**overrides).encode())
+
+
 def test_uuid7_carries_its_creation_time_and_sorts_by_it() -> None:
     early, late = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
     assert early.version == 7 and early < late
