@@ -67,7 +67,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     users: list[dict[str, str]] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)
-    seed_args: tuple[str, ...] = ("--companies", "4", "--per-company", "5", "--superusers", "2")
+    seed_args: tuple[str, ...] = ("--companies", "6", "--per-company", "8", "--superusers", "2")
 
     def __post_init__(self) -> None:
         self.db_name = f"activations_test_{self.run_id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from datetime import UTC, datetime
@@ -32,6 +33,10 @@ class PublishInDoubt(BrokerUnavailable):
     """
 
 
+class Refused(BrokerUnavailable):
+    """RabbitMQ answered the publish with a nack: it did not take the message (a full queue, say)."""
+
+
 class Unroutable(TransientError):
     """RabbitMQ confirmed the message could not be routed to any queue."""
 
@@ -49,8 +54,9 @@ class Broker:
 
     @property
     def is_connected(self) -> bool:
+        """Connected, with the topology declared and the publishing channels open."""
         # A robust connection is not closed while it reconnects; `connected` says if it is up now.
-        return self.connection is not None and self.connection.connected.is_set()
+        return self._channels is not None and self.connection is not None and self.connection.connected.is_set()
 
     async def connect(self) -> None:
         """Open the connection, declare the topology, and prepare the publishing channels."""
@@ -104,10 +110,14 @@ class Broker:
             headers=headers,
         )
         timeout = self.settings.publish_timeout
+        index = next(self._turn) % len(self._channels)
         try:
-            await asyncio.wait_for(self._publish(exchange, routing_key, message, mandatory), timeout=timeout)
+            await asyncio.wait_for(self._publish(index, exchange, routing_key, message, mandatory), timeout=timeout)
         except aio_pika.exceptions.PublishError as exc:
             raise Unroutable(f"No queue is bound to {exchange}/{routing_key}.") from exc
+        except aiormq.exceptions.DeliveryError as exc:  # a nack
+            await self._replace_channel(index)
+            raise Refused(f"RabbitMQ refused the message ({exc}); is a queue full?") from exc
         except aiormq.exceptions.ChannelInvalidStateError as exc:  # closed before anything was written
             raise BrokerUnavailable(f"RabbitMQ's channel is closed: {exc!r}") from exc
         except TimeoutError as exc:
@@ -115,9 +125,24 @@ class Broker:
         except (aiormq.exceptions.AMQPError, OSError) as exc:
             raise PublishInDoubt(f"RabbitMQ dropped the connection before confirming: {exc!r}") from exc
 
-    async def _publish(self, exchange: str, routing_key: str, message: aio_pika.Message, mandatory: bool) -> None:
+    async def _replace_channel(self, index: int) -> None:
+        """Publish on a new channel from now on: a quorum queue may go on refusing the one it nacked."""
         assert self._channels is not None
-        index = next(self._turn) % len(self._channels)
+        old = self._channels[index]
+        try:
+            self._channels[index] = await asyncio.wait_for(self._open_channel(), self.settings.publish_timeout)
+        except (TimeoutError, aiormq.exceptions.AMQPError, OSError) as exc:
+            log.warning("Could not open a channel to replace publishing channel %d of %s: %r.", index, self.name, exc)
+            return
+        self._exchanges = {k: v for k, v in self._exchanges.items() if k[0] != index}
+        log.warning("Publishing channel %d of %s was refused a message; it is replaced by a new channel.",
+                    index, self.name)
+        with contextlib.suppress(Exception):  # it is dropped either way
+            await old.close()
+
+    async def _publish(self, index: int, exchange: str, routing_key: str, message: aio_pika.Message,
+                       mandatory: bool) -> None:
+        assert self._channels is not None
         channel = self._channels[index]
         target = self._exchanges.get((index, exchange))
         if target is None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import struct
+import time
 import uuid
 
 import httpx
@@ -244,12 +248,77 @@ def test_an_idempotency_key_makes_a_retry_return_the_same_answer(customer_at: tu
     customer, company = customer_at
     headers = {"Idempotency-Key": "retry-me-1"}
     first = customer.get(f"/activations/request?company={company}", headers=headers)
-    assert first.status_code == 202
+    assert first.status_code == 202, first.text
     customer.wait_for(first.json()["id"], "pending")
     again = customer.get(f"/activations/request?company={company}", headers=headers)
     assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
     listed = customer.get(f"/activations?company={company}").json()
     assert listed["total"] == 1
+
+
+def hang_up_after_sending(client: Client, path: str, headers: dict[str, str], after: float) -> None:
+    """Send a GET and reset the connection `after` seconds later, before the answer is read."""
+    url = client.http.base_url
+    lines = [f"GET {path} HTTP/1.1", f"Host: {url.host}", f"Authorization: Bearer {client.token}",
+             *(f"{name}: {value}" for name, value in headers.items()), "", ""]
+    with socket.create_connection((url.host, url.port or 80)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall("\r\n".join(lines).encode())
+        time.sleep(after)
+
+
+def retry_until_answered(client: Client, path: str, headers: dict[str, str]) -> httpx.Response:
+    deadline = time.monotonic() + 10
+    while True:
+        answer = client.get(path, headers=headers)
+        in_use = answer.status_code == 409 and answer.json()["error"]["code"] == "idempotency_key_in_use"
+        if not in_use or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("after", [0.0, 0.001, 0.003, 0.008])
+def test_a_client_that_hangs_up_gets_the_same_answer_when_it_retries_with_its_key(
+    customer_at: tuple[Client, str], after: float
+) -> None:
+    # Given a request sent with a key whose client hangs up before the answer
+    customer, company = customer_at
+    path, headers = f"/activations/request?company={company}", {"Idempotency-Key": f"hang-up-{uuid.uuid4()}"}
+    hang_up_after_sending(customer, path, headers, after)
+    # When it retries with the same key
+    answer = retry_until_answered(customer, path, headers)
+    # Then it gets the 202 of the one activation made for it
+    assert answer.status_code == 202, answer.text
+    customer.wait_for(answer.json()["id"], "pending")
+    assert customer.get(f"/activations?company={company}").json()["total"] == 1
+
+
+def test_a_key_whose_first_attempt_died_unanswered_is_taken_over_by_its_retry(
+    stack: Stack, customer_at: tuple[Client, str]
+) -> None:
+    import asyncio
+
+    # Given a key whose first attempt published its command, then died before storing the answer
+    customer, company = customer_at
+    path, headers = f"/activations/request?company={company}", {"Idempotency-Key": f"died-{uuid.uuid4()}"}
+    first = customer.get(path, headers=headers).json()
+    customer.wait_for(first["id"], "pending")
+    ids = json.dumps({"command_id": first["command_id"], "id": first["id"]})
+    forget = "UPDATE idempotency_keys SET status = NULL, body = $3::jsonb, created_at = {} WHERE cpf = $1 AND key = $2"
+    args = (customer.cpf, headers["Idempotency-Key"], ids)
+    asyncio.run(stack.query(forget.format("now()"), *args))
+    # Then a retry while it might still be answering is told to wait
+    busy = customer.get(path, headers=headers)
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "idempotency_key_in_use"
+    # And one after it was abandoned sends the same command again, which has no second effect
+    asyncio.run(stack.query(forget.format("now() - interval '1 hour'"), *args))
+    again = customer.get(path, headers=headers)
+    assert again.status_code == 202
+    assert (again.json()["id"], again.json()["command_id"]) == (first["id"], first["command_id"])
+    time.sleep(1.0)
+    history = customer.get(f"/activations/{first['id']}").json()["history"]
+    assert [(h["command"], h["outcome"]) for h in history] == [("request", "applied")]
+    assert customer.get(path, headers=headers).json()["id"] == first["id"]  # now answered, and kept
 
 
 def test_lists_show_customers_their_own_and_superusers_everything(

@@ -15,7 +15,7 @@ from web import commands, params
 from web.auth import authenticated
 from web.commands import Caller
 from web.errors import ApiError
-from web.idempotency import idempotent, resend
+from web.idempotency import idempotent, planned
 from web.views import activation_view, company_view, event_view
 
 bp = Blueprint("activations")
@@ -39,9 +39,9 @@ def _accepted(request: Request, activation_id: Any, command_id: Any) -> HTTPResp
 async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResponse:
     caller = Caller.from_claims(user)
     cnpj = params.required_cnpj(params.param(request, "company"))
-    again = resend(request)
-    command_id, activation_id = (again.command_id, again.activation_id) if again else (uuid7(), uuid7())
-    if again is None:  # a resent command may have been applied already: the worker tells
+    ids = planned(request)
+    command_id, activation_id = (ids.command_id, ids.activation_id) if ids else (uuid7(), uuid7())
+    if ids is None or not ids.resent:  # a resent command may have been applied already: the worker tells
         await commands.precheck_request(caller, cnpj)
     command = commands.new_command(caller, CommandType.REQUEST, command_id, activation_id, company=cnpj)
     await commands.publish(request.app.ctx.broker, command)
@@ -52,9 +52,9 @@ async def _act(request: Request, user: dict[str, Any], raw_id: str, kind: Comman
                reason: str | None = None) -> HTTPResponse:
     caller = Caller.from_claims(user)
     activation_id = params.activation_id(raw_id)
-    again = resend(request)
-    command_id = again.command_id if again else uuid7()
-    if again is None:  # a resent command may have been applied already: the worker tells
+    ids = planned(request)
+    command_id = ids.command_id if ids else uuid7()
+    if ids is None or not ids.resent:  # a resent command may have been applied already: the worker tells
         await commands.precheck(caller, kind, activation_id, request.app.ctx.settings.out_of_order_wait)
     command = commands.new_command(caller, kind, command_id, activation_id, reason=reason)
     await commands.publish(request.app.ctx.broker, command)
