@@ -65,6 +65,9 @@ class Settings:
     outbox_relay_after: float = 600.0
     outbox_relay_interval: float = 30.0
     shutdown_grace: float = 30.0
+    # Scheduling priority of the worker processes (0 to 19): on a machine shared with the
+    # API, a positive value lets answers go first and the backlog wait.
+    worker_nice: int = 0
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -122,6 +125,8 @@ class Settings:
             tiers = ()
         if not tiers or min(tiers) < 1:
             raise ConfigurationError(f"RETRY_DELAYS={self.retry_delays!r} must list whole seconds >= 1, e.g. 2,10,60.")
+        if not 0 <= self.worker_nice <= 19:
+            raise ConfigurationError(f"WORKER_NICE={self.worker_nice} must be between 0 and 19.")
         if self.smtp_tls and self.smtp_starttls:
             raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
         for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "db_pool_size",

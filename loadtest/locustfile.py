@@ -23,6 +23,7 @@ import gevent
 import psutil
 from locust import FastHttpUser, between, constant_throughput, events, task
 from locust.env import Environment
+from locust.exception import StopUser
 
 RATE = float(os.environ.get("LOADTEST_RATE", "0.2"))
 OUT = Path(os.environ.get("LOADTEST_DIR", "var/loadtest"))
@@ -128,10 +129,15 @@ class SuperUser(FastHttpUser):
                     answer.success()
 
 
-def login(user: FastHttpUser, account: dict[str, str]) -> str:
-    answer = user.client.post("/auth", json={"cpf": account["cpf"], "password": account["password"]},
-                              name="/auth")
-    return str(answer.json()["access_token"]) if answer.status_code == 200 else ""
+def login(user: FastHttpUser, account: dict[str, str], attempts: int = 8) -> str:
+    """Log in as a person would: after a failure (a busy server at a crowd's log-in), wait and try again."""
+    for attempt in range(attempts):
+        answer = user.client.post("/auth", json={"cpf": account["cpf"], "password": account["password"]},
+                                  name="/auth")
+        if answer.status_code == 200:
+            return str(answer.json()["access_token"])
+        gevent.sleep(random.uniform(1, 2 ** min(attempt + 1, 5)))
+    raise StopUser()
 
 
 def _sample_cpu() -> None:

@@ -87,8 +87,27 @@ def cpu(folder: Path) -> str:
     return f"load generator CPU: {len(samples)} process(es), peak {worst:.0f}% of a core{note}"
 
 
+async def generator_done(folder: Path, quiet: float = 12.0, limit: float = 120.0) -> None:
+    """Wait until locust's worker processes have written their files.
+
+    They stop their users (up to locust's --stop-timeout of 10 s) and write after the
+    master has exited, so wait for the files to stay unchanged for longer than that.
+    """
+    def state() -> list[tuple[str, int]]:
+        return sorted((p.name, p.stat().st_size) for p in folder.glob("*-*.txt"))
+
+    last, since, waited = state(), 0.0, 0.0
+    while since < quiet and waited < limit:
+        await asyncio.sleep(1.0)
+        waited += 1.0
+        now = state()
+        since = since + 1.0 if now == last else 0.0
+        last = now
+
+
 async def run(folder: Path, timeout: float) -> int:
     settings = load()
+    await generator_done(folder)
     ids = accepted_ids(folder)
     out = ["acceptance (the API's answers):", *acceptance(folder / "stats_stats.csv"), "",
            steady_state(folder / "stats_stats_history.csv"), cpu(folder)]

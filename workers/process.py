@@ -64,6 +64,8 @@ def main(role: str, settings: Settings) -> int:
     """Entry point of one worker process; returns its exit code."""
     logging_config.setup(settings.log_level, f"{role}[{os.getpid()}]")
     die_with_parent()
+    if settings.worker_nice:
+        os.nice(settings.worker_nice - os.nice(0))
 
     async def run() -> None:
         stop = asyncio.Event()

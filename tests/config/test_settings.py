@@ -33,3 +33,9 @@ def test_production_has_no_default_jwt_secret() -> None:
 def test_tls_and_starttls_are_exclusive() -> None:
     with pytest.raises(ConfigurationError):
         Settings.from_env({"SMTP_TLS": "1", "SMTP_STARTTLS": "1"})
+
+
+@pytest.mark.parametrize("value", ["-1", "20"])
+def test_a_worker_priority_outside_what_nice_allows_is_refused(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="WORKER_NICE"):
+        Settings.from_env({"WORKER_NICE": value})
