@@ -30,6 +30,8 @@ class Settings:
 
     database_url: str = "postgres://postgres@127.0.0.1:5432/activations"
     db_pool_size: int = 5
+    # The API holds a connection only for a query or two, but for many requests at once.
+    api_db_pool_size: int = 20
 
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     rabbitmq_management_url: str = "http://guest:guest@127.0.0.1:15672"
@@ -130,7 +132,7 @@ class Settings:
         if self.smtp_tls and self.smtp_starttls:
             raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
         for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "db_pool_size",
-                     "scale_backlog_per_worker"):
+                     "api_db_pool_size", "scale_backlog_per_worker"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name.upper()} must be at least 1.")
         for role in ("worker", "notifier"):

@@ -92,6 +92,8 @@ class Stack:
             "SMTP_SINK_HOST": "127.0.0.1",
             "SMTP_SINK_PORT": str(self.smtp_port),
             "MAIL_DIR": str(self.mail_dir),
+            # Small, so that a few stacks and a running instance fit PostgreSQL's 100 connections.
+            "API_DB_POOL_SIZE": "5",
             "WORKER_MIN_PROCESSES": "2",
             "WORKER_MAX_PROCESSES": "2",
             "NOTIFIER_MIN_PROCESSES": "1",
