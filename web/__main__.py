@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
-from config import logging as logging_config
-from config.settings import load
-from models.errors import ConfigurationError
+from config.logging import settings_or_report
 from web.app import build
-
-log = logging.getLogger("web")
 
 
 def main() -> int:
-    try:
-        settings = load()
-    except ConfigurationError as exc:
-        logging_config.setup("INFO", "api")
-        log.error("Cannot start: %s", exc)
+    settings = settings_or_report("api")
+    if settings is None:
         return 2
     loader = AppLoader(factory=build)
     app = loader.load()

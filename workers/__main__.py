@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
-from config import logging as logging_config
-from config.settings import load
-from models.errors import ConfigurationError
-
-log = logging.getLogger("workers")
+from config.logging import settings_or_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,11 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.action == "pool" and not set(args.roles) <= {"command", "notifier"}:
         parser.error(f"unknown role(s) {sorted(set(args.roles) - {'command', 'notifier'})}; use command or notifier")
-    try:
-        settings = load()
-    except ConfigurationError as exc:
-        logging_config.setup("INFO", "workers")
-        log.error("Cannot start: %s", exc)
+    settings = settings_or_report("workers")
+    if settings is None:
         return 2
     if args.action == "pool":
         from workers import supervisor
