@@ -74,14 +74,23 @@ def planned(request: Request) -> Planned | None:
 
 
 def fingerprint(request: Request) -> str:
-    """What makes two requests the same request: the route and every parameter given."""
-    body: Any = None
+    """What makes two requests the same request: the route and every parameter given.
+
+    GET and POST are the same request: a parameter counts the same from the query string
+    or from a JSON body (where the query string wins, as in the handlers).
+    """
+    given: dict[str, Any] = {}
     if request.method == "POST" and request.body:
         try:
             body = request.json
         except Exception:  # not JSON: the handler answers that; fingerprint the raw bytes
             body = request.body.decode("utf-8", "replace")
-    material = orjson.dumps({"path": request.path.rstrip("/"), "args": sorted(request.args.items()), "body": body},
+        if isinstance(body, dict):
+            given.update(body)
+        else:
+            given["(body)"] = body
+    given.update({name: values[0] if len(values) == 1 else values for name, values in request.args.items()})
+    material = orjson.dumps({"path": request.path.rstrip("/"), "params": given},
                             option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.sha256(material).hexdigest()
 

@@ -256,6 +256,16 @@ def test_an_idempotency_key_makes_a_retry_return_the_same_answer(customer_at: tu
     assert listed["total"] == 1
 
 
+def test_a_keyed_command_sent_by_post_may_be_retried_by_get(customer_at: tuple[Client, str]) -> None:
+    customer, company = customer_at
+    headers = {"Idempotency-Key": f"either-way-{uuid.uuid4()}"}
+    first = customer.post("/activations/request", json={"company": company}, headers=headers)
+    again = customer.get(f"/activations/request?company={company}", headers=headers)
+    assert first.status_code == again.status_code == 202, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
 def hang_up_after_sending(client: Client, path: str, headers: dict[str, str], after: float) -> None:
     """Send a GET and reset the connection `after` seconds later, before the answer is read."""
     url = client.http.base_url
