@@ -48,6 +48,10 @@ class Settings:
     password_time_cost: int = 2
     password_memory_kib: int = 19456
     password_parallelism: int = 1
+    # Password checks one API process runs at once, and how many more may wait for a turn;
+    # past that a log-in is refused at once (503 too_many_logins).
+    login_concurrency: int = 2
+    login_queue: int = 32
 
     worker_min_processes: int = 1
     worker_max_processes: int = 4
@@ -132,7 +136,7 @@ class Settings:
         if self.smtp_tls and self.smtp_starttls:
             raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
         for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "db_pool_size",
-                     "api_db_pool_size", "scale_backlog_per_worker"):
+                     "api_db_pool_size", "scale_backlog_per_worker", "login_concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name.upper()} must be at least 1.")
         for role in ("worker", "notifier"):

@@ -6,6 +6,7 @@ sanic-jwt issues and refreshes the tokens; the API's own routes check them with
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import time
@@ -41,10 +42,35 @@ async def authenticate(request: Request, *args: Any, **kwargs: Any) -> dict[str,
     user = await User.get_or_none(cpf=cpf) if is_valid_cpf(cpf) else None
     # Verify even for unknown users, so the answer time does not reveal which CPFs exist.
     hashed = user.password_hash if user is not None else request.app.ctx.dummy_hash
-    ok = await verify_password_async(request.app.ctx.hasher, hashed, password)
+    ok = await request.app.ctx.login_gate.run(
+        functools.partial(verify_password_async, request.app.ctx.hasher, hashed, password))
     if user is None or not ok:
         raise jwt_errors.AuthenticationFailed("Wrong CPF or password.")
     return claims(user)
+
+
+class LoginGate:
+    """Bounds the password checks one API process runs, and queues, at once.
+
+    An argon2 check costs tens of milliseconds of CPU by design. When a crowd logs in at
+    once, a log-in past the queue is refused at once with 503, instead of waiting until its
+    client has given up and been checked all the same, starving every other request.
+    """
+
+    def __init__(self, running: int, waiting: int) -> None:
+        self._slots = asyncio.Semaphore(running)
+        self._limit = running + waiting
+        self._inside = 0
+
+    async def run(self, check: Callable[[], Awaitable[bool]]) -> bool:
+        if self._inside >= self._limit:
+            raise ApiError(503, "too_many_logins", "Too many log-ins at once; try again in a few seconds.")
+        self._inside += 1
+        try:
+            async with self._slots:
+                return await check()
+        finally:
+            self._inside -= 1
 
 
 # sanic-jwt's defaults, which the tokens are issued with and were checked against before.
@@ -219,6 +245,7 @@ class ErrorShapedResponses(Responses):  # type: ignore[misc]
 
 
 def setup(app: Sanic, settings: Settings) -> None:
+    app.ctx.login_gate = LoginGate(settings.login_concurrency, settings.login_queue)
     app.ctx.verified_tokens = VerifiedTokens()
     app.on_request(check_refresh_body)
     Initialize(

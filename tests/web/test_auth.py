@@ -87,3 +87,28 @@ def test_given_a_token_without_an_expiry_then_401() -> None:
     with pytest.raises(ApiError) as raised:
         verified_claims(f"Bearer {forever}", SECRET, VerifiedTokens())
     assert raised.value.status_code == 401
+
+
+async def test_log_ins_past_the_queue_are_refused_at_once_and_the_others_go_through() -> None:
+    import asyncio
+
+    from web.auth import LoginGate
+    from web.errors import ApiError
+
+    # Given a gate for one running check and one waiting, and a slow check
+    gate, release = LoginGate(running=1, waiting=1), asyncio.Event()
+
+    async def slow_check() -> bool:
+        await release.wait()
+        return True
+
+    first, second = (asyncio.create_task(gate.run(slow_check)) for _ in range(2))
+    await asyncio.sleep(0)
+    # When a third log-in comes while both places are taken, then it is refused with 503
+    with pytest.raises(ApiError) as refused:
+        await gate.run(slow_check)
+    assert (refused.value.status_code, refused.value.code) == (503, "too_many_logins")
+    # And the two admitted ones finish, freeing their places for the next
+    release.set()
+    assert await first and await second
+    assert await gate.run(slow_check)
