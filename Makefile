@@ -47,7 +47,7 @@ run: seed ## run API, worker pool, notifier and SMTP sink in the foreground (Ctr
 	@$(VENV)/bin/honcho -f Procfile start; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 130 ] || exit $$status
 
 reset: install ## start from scratch (service stopped): drop the database and the queues, remove var/mail
-	$(PY) -m config.reset
+	$(PY) -m workers.reset
 
 backlog: install ## publish COUNT (default 5000) request commands straight to RabbitMQ, to watch the pool scale
 	$(PY) -m loadtest.backlog --count $(or $(COUNT),5000)

@@ -19,6 +19,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic_jwt import Initialize, Responses
 from sanic_jwt import exceptions as jwt_errors
+from tortoise.expressions import Subquery
 
 from config.settings import Settings
 from models.documents import is_valid_cpf, normalize
@@ -210,9 +211,8 @@ def token_digest(token: str) -> str:
 async def store_refresh_token(user_id: str, refresh_token: str, *args: Any, **kwargs: Any) -> None:
     """Keep a new session's refresh token beside the user's other sessions (a few at most)."""
     await RefreshToken.create(digest=token_digest(refresh_token), user_id=user_id)
-    keep = await RefreshToken.filter(user_id=user_id).order_by("-created_at").limit(
-        REFRESH_TOKENS_PER_USER).values_list("digest", flat=True)
-    await RefreshToken.filter(user_id=user_id).exclude(digest__in=keep).delete()
+    latest = RefreshToken.filter(user_id=user_id).order_by("-created_at").limit(REFRESH_TOKENS_PER_USER)
+    await RefreshToken.filter(user_id=user_id).exclude(digest__in=Subquery(latest.values("digest"))).delete()
 
 
 async def retrieve_refresh_token(request: Request, user_id: str, *args: Any, **kwargs: Any) -> str | None:

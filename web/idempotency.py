@@ -68,9 +68,10 @@ class Planned:
             return None
 
 
-def planned(request: Request) -> Planned | None:
-    """For a command handler: the ids to publish with, when the command carries an Idempotency-Key."""
-    return getattr(request.ctx, "planned", None)
+def planned(request: Request) -> Planned:
+    """For a command handler: the ids to publish with (fixed by its Idempotency-Key, or new)."""
+    ids: Planned | None = getattr(request.ctx, "planned", None)
+    return ids if ids is not None else Planned(uuid7(), uuid7())
 
 
 def fingerprint(request: Request) -> str:

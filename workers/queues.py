@@ -1,4 +1,4 @@
-"""Reading queue depths and rates from the RabbitMQ management API."""
+"""The service's queues by name, and their depths and rates from the RabbitMQ management API."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import httpx
 
 from config.settings import Settings
+from models.messages import COMMANDS_QUEUE, MAIL_QUEUE, dead_letter_queue, delay_queue
 from workers.autoscale import Observation
 
 log = logging.getLogger(__name__)
+
+
+def queue_names(settings: Settings) -> list[str]:
+    """Each work queue, its delay queues (deferred messages waiting to come back), its dead letters."""
+    return [name for queue in (COMMANDS_QUEUE, MAIL_QUEUE)
+            for name in (queue, *(delay_queue(queue, s) for s in settings.delay_tiers), dead_letter_queue(queue))]
 
 
 def vhost_of(amqp_url: str) -> str:
@@ -59,6 +66,12 @@ class QueueProbe:
             log.info("The RabbitMQ management API answers again.")
         self.failing = False
         return response.json()  # type: ignore[no-any-return]
+
+    async def delete(self, name: str) -> None:
+        """Delete queue `name` with its messages (nothing to do when it does not exist)."""
+        response = await self.client.delete(f"{self.base}/api/queues/{self.vhost}/{quote(name, safe='')}")
+        if response.status_code != 404:
+            response.raise_for_status()
 
     async def observe(self, name: str) -> Observation | None:
         body = await self.queue(name)

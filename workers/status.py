@@ -16,14 +16,7 @@ from typing import Any
 import asyncpg
 
 from config.settings import Settings, load
-from models.messages import COMMANDS_QUEUE, MAIL_QUEUE, dead_letter_queue, delay_queue
-from workers.queues import QueueProbe
-
-
-def queue_names(settings: Settings) -> list[str]:
-    """Each work queue, its delay queues (deferred messages waiting to come back), its dead letters."""
-    return [name for queue in (COMMANDS_QUEUE, MAIL_QUEUE)
-            for name in (queue, *(delay_queue(queue, s) for s in settings.delay_tiers), dead_letter_queue(queue))]
+from workers.queues import QueueProbe, queue_names
 
 
 def table(header: list[str], rows: list[list[Any]]) -> str:

@@ -60,10 +60,9 @@ async def test_a_command_delivered_twice_is_applied_once_and_emails_once(
     assert rows[0]["n"] == 1
 
 
-async def test_two_requests_racing_for_the_same_company_leave_one_pending_and_one_rejected(
-    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
-) -> None:
-    customer, company = customer_at
+async def race_two_requests(customer: Client, company: str, stack: Stack,
+                            amqp: AbstractRobustConnection) -> Command:
+    """Publish two requests of `customer` at `company` at once; the one that lost, once both are processed."""
     commands = [Command(id=uuid7(), type=CommandType.REQUEST, activation_id=uuid7(), actor_cpf=customer.cpf,
                         issued_at=datetime.now(UTC), company_cnpj=company) for _ in range(2)]
     await asyncio.gather(*(publish(amqp, c.encode(), "request", str(c.id)) for c in commands))
@@ -72,12 +71,19 @@ async def test_two_requests_racing_for_the_same_company_leave_one_pending_and_on
         return all([await events_of(stack, c.id) == 1 for c in commands])
 
     await wait_until(both_processed)
+    winner = (await stack.query("SELECT id FROM activations WHERE requester_id = $1 AND company_id = $2",
+                                customer.cpf, company))[0]["id"]
+    return next(c for c in commands if str(c.activation_id) != str(winner))
+
+
+async def test_two_requests_racing_for_the_same_company_leave_one_pending_and_one_rejected(
+    customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
+) -> None:
+    customer, company = customer_at
+    loser = await race_two_requests(customer, company, stack, amqp)
     rows = await stack.query("SELECT status FROM activations WHERE requester_id = $1 AND company_id = $2",
                              customer.cpf, company)
     assert [r["status"] for r in rows] == ["pending"]
-    winner = (await stack.query("SELECT id FROM activations WHERE requester_id = $1 AND company_id = $2",
-                                customer.cpf, company))[0]["id"]
-    loser = next(c for c in commands if str(c.activation_id) != str(winner))
     shown = customer.get(f"/activations/{loser.activation_id}").json()
     assert shown["status"] == "rejected"
     assert shown["history"][0]["rejection"] == "duplicate_pending"
@@ -87,17 +93,7 @@ async def test_a_command_on_an_activation_whose_request_was_rejected_is_rejected
     customer_at: tuple[Client, str], stack: Stack, amqp: AbstractRobustConnection
 ) -> None:
     customer, company = customer_at
-    requests = [Command(id=uuid7(), type=CommandType.REQUEST, activation_id=uuid7(), actor_cpf=customer.cpf,
-                        issued_at=datetime.now(UTC), company_cnpj=company) for _ in range(2)]
-    await asyncio.gather(*(publish(amqp, c.encode(), "request", str(c.id)) for c in requests))
-
-    async def both_processed() -> bool:
-        return all([await events_of(stack, c.id) == 1 for c in requests])
-
-    await wait_until(both_processed)
-    winner = (await stack.query("SELECT id FROM activations WHERE requester_id = $1 AND company_id = $2",
-                                customer.cpf, company))[0]["id"]
-    loser = next(c for c in requests if str(c.activation_id) != str(winner))
+    loser = await race_two_requests(customer, company, stack, amqp)
     cancel = Command(id=uuid7(), type=CommandType.CANCEL, activation_id=loser.activation_id,
                      actor_cpf=customer.cpf, issued_at=datetime.now(UTC))
     await publish(amqp, cancel.encode(), "cancel", str(cancel.id))

@@ -9,7 +9,6 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from models.entities import Activation, ActivationEvent
-from models.ids import uuid7
 from models.state_machine import CommandType, Status
 from web import commands, params
 from web.auth import authenticated
@@ -40,25 +39,23 @@ async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResp
     caller = Caller.from_claims(user)
     cnpj = params.required_cnpj(params.param(request, "company"))
     ids = planned(request)
-    command_id, activation_id = (ids.command_id, ids.activation_id) if ids else (uuid7(), uuid7())
-    if ids is None or not ids.resent:  # a resent command may have been applied already: the worker tells
+    if not ids.resent:  # a resent command may have been applied already: the worker tells
         await commands.precheck_request(caller, cnpj)
-    command = commands.new_command(caller, CommandType.REQUEST, command_id, activation_id, company=cnpj)
+    command = commands.new_command(caller, CommandType.REQUEST, ids.command_id, ids.activation_id, company=cnpj)
     await commands.publish(request.app.ctx.broker, command)
-    return _accepted(request, activation_id, command_id)
+    return _accepted(request, ids.activation_id, ids.command_id)
 
 
 async def _act(request: Request, user: dict[str, Any], raw_id: str, kind: CommandType,
                reason: str | None = None) -> HTTPResponse:
     caller = Caller.from_claims(user)
     activation_id = params.activation_id(raw_id)
-    ids = planned(request)
-    command_id = ids.command_id if ids else uuid7()
-    if ids is None or not ids.resent:  # a resent command may have been applied already: the worker tells
+    ids = planned(request)  # its activation id is the path's, not the planned one
+    if not ids.resent:  # a resent command may have been applied already: the worker tells
         await commands.precheck(caller, kind, activation_id, request.app.ctx.settings.out_of_order_wait)
-    command = commands.new_command(caller, kind, command_id, activation_id, reason=reason)
+    command = commands.new_command(caller, kind, ids.command_id, activation_id, reason=reason)
     await commands.publish(request.app.ctx.broker, command)
-    return _accepted(request, activation_id, command_id)
+    return _accepted(request, activation_id, ids.command_id)
 
 
 @bp.route("/activations/<raw_id:str>/cancel", methods=COMMAND_METHODS)

@@ -1,6 +1,6 @@
 """Start from scratch: drop the database, delete the service's queues, remove the stored e-mails.
 
-Run as `python -m config.reset` (`make reset`) with the service stopped; the next
+Run as `python -m workers.reset` (`make reset`) with the service stopped; the next
 `make run` recreates, migrates and seeds everything. Queued and deferred commands would
 otherwise be applied to the new database, and old e-mails would sit beside the new ones.
 """
@@ -12,7 +12,6 @@ import logging
 import shutil
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -20,13 +19,9 @@ import httpx
 from config import logging as logging_config
 from config.preflight import server_url
 from config.settings import Settings, load
-from models.messages import COMMANDS_QUEUE, MAIL_QUEUE
-from workers.queues import QueueProbe
+from workers.queues import QueueProbe, queue_names
 
 log = logging.getLogger("reset")
-
-# Every queue the service declares is named after its two work queues.
-PREFIXES = (COMMANDS_QUEUE, MAIL_QUEUE)
 
 
 async def drop_database(settings: Settings) -> None:
@@ -46,16 +41,15 @@ async def drop_database(settings: Settings) -> None:
 async def delete_queues(settings: Settings) -> None:
     probe = QueueProbe(settings)
     try:
-        response = await probe.client.get(f"{probe.base}/api/queues/{probe.vhost}")
-        response.raise_for_status()
-        for queue in response.json():
-            name = queue["name"]
-            if not name.startswith(PREFIXES):
+        for name in queue_names(settings):
+            queue = await probe.queue(name)
+            if queue is None:
+                raise RuntimeError("the RabbitMQ management API does not answer.")
+            if not queue:  # never declared
                 continue
             if queue.get("consumers"):
                 raise RuntimeError(f"Queue {name} still has consumers; stop the service first.")
-            deleted = await probe.client.delete(f"{probe.base}/api/queues/{probe.vhost}/{quote(name, safe='')}")
-            deleted.raise_for_status()
+            await probe.delete(name)
             log.info("Deleted queue %s with its %s message(s).", name, queue.get("messages", 0))
     finally:
         await probe.close()
@@ -68,19 +62,25 @@ async def reset(settings: Settings) -> int:
     except (RuntimeError, OSError, httpx.HTTPError, asyncpg.PostgresError) as exc:
         log.error("Could not reset: %s", exc)
         return 1
-    for folder in (Path(settings.mail_dir), Path(settings.status_file)):
-        if folder.is_dir():
-            shutil.rmtree(folder)
-            log.info("Removed %s.", folder)
-        elif folder.exists():
-            folder.unlink()
     return 0
+
+
+def remove_local_state(settings: Settings) -> None:
+    """The stored e-mails and the supervisor's status file."""
+    mail = Path(settings.mail_dir)
+    if mail.is_dir():
+        shutil.rmtree(mail)
+        log.info("Removed %s.", mail)
+    Path(settings.status_file).unlink(missing_ok=True)
 
 
 def main() -> int:
     settings = load()
     logging_config.setup(settings.log_level)
-    return asyncio.run(reset(settings))
+    code = asyncio.run(reset(settings))
+    if code == 0:
+        remove_local_state(settings)
+    return code
 
 
 if __name__ == "__main__":
