@@ -55,10 +55,15 @@ class Settings:
 
     worker_min_processes: int = 1
     worker_max_processes: int = 4
-    worker_prefetch: int = 16
+    # A command worker applies up to WORKER_BATCH commands in one transaction; it holds up to
+    # WORKER_PREFETCH unacknowledged, so the next batch gathers while one is being applied.
+    worker_batch: int = 100
+    worker_prefetch: int = 200
     notifier_min_processes: int = 1
     notifier_max_processes: int = 2
-    notifier_prefetch: int = 8
+    # A notifier sends up to NOTIFIER_BATCH e-mails a transaction, over SMTP_SESSIONS connections.
+    notifier_batch: int = 50
+    notifier_prefetch: int = 100
     scale_poll_interval: float = 2.0
     scale_cooldown: float = 30.0
     scale_backlog_per_worker: int = 200
@@ -82,6 +87,7 @@ class Settings:
     smtp_starttls: bool = False
     smtp_tls: bool = False
     smtp_timeout: float = 10.0
+    smtp_sessions: int = 8
     mail_from: str = "Ativações <nao-responda@ativacoes.local>"
 
     smtp_sink_host: str = "127.0.0.1"
@@ -135,7 +141,8 @@ class Settings:
             raise ConfigurationError(f"WORKER_NICE={self.worker_nice} must be between 0 and 19.")
         if self.smtp_tls and self.smtp_starttls:
             raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
-        for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "db_pool_size",
+        for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "worker_batch",
+                     "notifier_prefetch", "notifier_batch", "smtp_sessions", "db_pool_size",
                      "api_db_pool_size", "scale_backlog_per_worker", "login_concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name.upper()} must be at least 1.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,11 +19,21 @@ from workers.broker import Broker
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[bytes], Awaitable[None]]
+# One outcome per message of a batch, in order: None when it is done, else what stopped it.
+Outcomes = list[Exception | None]
+BatchHandler = Callable[[list[bytes]], Awaitable[Outcomes]]
 
 # Back-off between in-place retries of a transient failure (database or broker blip); past
 # them the message waits in a delay queue instead, so a long outage holds no worker.
 RETRY_DELAYS = (0.5, 1.0, 2.0)
+
+
+def outcomes_of(results: list[Any]) -> Outcomes:
+    """`asyncio.gather(..., return_exceptions=True)` results as outcomes; a cancellation goes on up."""
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result
+    return [result if isinstance(result, Exception) else None for result in results]
 
 
 def _origin(message: AbstractIncomingMessage) -> dict[str, Any]:
@@ -43,15 +54,23 @@ def deferral_count(value: Any) -> int:
 
 
 class Consumer:
-    """Consume `queue` with `handler` until `stop` is set, then drain and close."""
+    """Consume `queue` in batches of up to `batch_size` with `handler` until `stop` is set, then drain and close.
 
-    def __init__(self, settings: Settings, broker: Broker, queue: str, handler: Handler, prefetch: int) -> None:
+    One batch at a time: what arrives meanwhile (up to `prefetch` unacknowledged messages)
+    waits for the next. A busy queue so gives full batches and an idle one batches of one,
+    with no waiting for a batch to fill.
+    """
+
+    def __init__(self, settings: Settings, broker: Broker, queue: str, handler: BatchHandler, prefetch: int,
+                 batch_size: int) -> None:
         self.settings = settings
         self.broker = broker
         self.queue = queue
         self.handler = handler
         self.prefetch = prefetch
-        self.in_flight: set[asyncio.Task[None]] = set()
+        self.batch_size = batch_size
+        self.waiting: list[AbstractIncomingMessage] = []
+        self._arrived = asyncio.Event()
         self.counts = {"acked": 0, "deferred": 0, "dead_lettered": 0, "requeued": 0}
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -62,37 +81,104 @@ class Consumer:
         # queue and restarts this consumer by itself after RabbitMQ comes back.
         queue = await channel.declare_queue(self.queue, durable=True,
                                             arguments=topology.queue_arguments(self.queue, self.settings))
+        work = asyncio.create_task(self._work(stop))
         tag = await queue.consume(self._on_message)
-        log.info("Consuming %s with prefetch %d.", self.queue, self.prefetch)
+        log.info("Consuming %s with prefetch %d, up to %d message(s) a batch.", self.queue, self.prefetch,
+                 self.batch_size)
         await stop.wait()
 
-        # Stop taking work, finish what started, then let the broker requeue the rest.
+        # Stop taking work, finish the batch in hand, then let the broker requeue the rest.
         await queue.cancel(tag)
-        log.info("Stopped consuming %s; waiting for %d message(s) in flight.", self.queue, len(self.in_flight))
-        if self.in_flight:
-            _, late = await asyncio.wait(self.in_flight, timeout=self.settings.shutdown_grace)
-            for task in late:
-                task.cancel()
-            if late:
-                log.warning("Cancelled %d message(s) still running after %.0f s; RabbitMQ will redeliver them.",
-                            len(late), self.settings.shutdown_grace)
+        self._arrived.set()
+        log.info("Stopped consuming %s; finishing the batch in hand, %d message(s) go back unstarted.",
+                 self.queue, len(self.waiting))
+        try:
+            await asyncio.wait_for(asyncio.shield(work), timeout=self.settings.shutdown_grace)
+        except TimeoutError:
+            work.cancel()
+            log.warning("Cancelled a batch still running after %.0f s; RabbitMQ will redeliver its messages.",
+                        self.settings.shutdown_grace)
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
         await channel.close()
         log.info("Consumer of %s stopped: %s.", self.queue,
                  ", ".join(f"{n} {k}" for k, n in self.counts.items()))
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self.in_flight.add(task)  # type: ignore[arg-type]
-        try:
-            await self._settle(message)
-        finally:
-            self.in_flight.discard(task)  # type: ignore[arg-type]
+        self.waiting.append(message)
+        self._arrived.set()
 
-    async def _settle(self, message: AbstractIncomingMessage) -> None:
-        """The one place where a message is acked, deferred, dead-lettered or requeued."""
+    async def _work(self, stop: asyncio.Event) -> None:
+        """Take the oldest waiting messages as a batch, settle every one of them, repeat."""
+        while True:
+            await self._arrived.wait()
+            if stop.is_set():
+                return
+            batch = self.waiting[:self.batch_size]
+            del self.waiting[:len(batch)]
+            if not self.waiting:
+                self._arrived.clear()
+            await self._settle_batch(batch)
+
+    async def _settle_batch(self, messages: list[AbstractIncomingMessage]) -> None:
+        """Settle every message of the batch: ack what is done, retry what failed transiently
+        (together, a few times with back-off), then defer, dead-letter or requeue the rest."""
+        outcomes = await self._run(messages)
+        await self._ack([m for m, o in zip(messages, outcomes, strict=True) if o is None],
+                        every_one_done=not any(outcomes))
+        rest: list[tuple[AbstractIncomingMessage, Exception | None]] = [
+            (m, o) for m, o in zip(messages, outcomes, strict=True) if o is not None]
+        for attempt, delay in enumerate(RETRY_DELAYS, start=1):
+            transient = [m for m, o in rest if isinstance(o, TransientError)]
+            if not transient:
+                break
+            log.warning("%d message(s) on %s hit a transient failure (%s); retry %d in %.1f s.", len(transient),
+                        self.queue, next(o for _, o in rest if isinstance(o, TransientError)), attempt, delay)
+            await asyncio.sleep(delay)
+            retried = iter(await self._run(transient))
+            rest = [(m, next(retried) if isinstance(o, TransientError) else o) for m, o in rest]
+            await self._ack([m for m, o in rest if o is None], every_one_done=False)
+            rest = [(m, o) for m, o in rest if o is not None]
+        for message, outcome in rest:
+            assert outcome is not None
+            await self._settle(message, outcome, alone=len(messages) == 1)
+
+    async def _run(self, messages: list[AbstractIncomingMessage]) -> Outcomes:
+        """The handler's outcome for each message; if it failed as a whole, that failure for each."""
         try:
-            await self._conclude(message)
+            return await self.handler([message.body for message in messages])
+        except Exception as exc:
+            # Nothing of it was saved: each message is tried again, so one bad message cannot
+            # hold back the others.
+            if len(messages) > 1:
+                log.warning("A batch of %d messages on %s failed as a whole (%r).", len(messages), self.queue, exc)
+            return [exc] * len(messages)
+
+    async def _ack(self, messages: list[AbstractIncomingMessage], every_one_done: bool) -> None:
+        """Ack `messages`; when the whole batch is done, with one frame for all of them.
+
+        A multiple ack covers every unacknowledged delivery up to the last one's tag on its
+        channel. Batches are settled one after the other, in delivery order, so when the whole
+        batch is done those deliveries are exactly the batch's messages.
+        """
+        if not messages:
+            return
+        self.counts["acked"] += len(messages)
+        last = messages[-1]
+        if every_one_done and all(m.channel is last.channel for m in messages):
+            await self._quietly(last.ack(multiple=True))
+            return
+        for message in messages:
+            await self._quietly(message.ack())
+
+    async def _settle(self, message: AbstractIncomingMessage, failure: Exception, alone: bool) -> None:
+        """The one place where a message its batch did not finish is deferred, dead-lettered or requeued."""
+        try:
+            outcome: Exception | None = failure
+            if not alone and not isinstance(failure, Deferred | PermanentError | TransientError):
+                # It failed for no known reason beside others: maybe theirs. Once more, alone.
+                (outcome,) = await self._run([message])
+            await self._conclude(message, outcome)
         except Exception as exc:
             # A message must never stay unsettled, holding a prefetch slot until the broker's
             # consumer timeout: whatever went wrong while settling, it goes back to the queue
@@ -102,26 +188,23 @@ class Consumer:
             self.counts["requeued"] += 1
             await self._quietly(message.nack(requeue=True))
 
-    async def _conclude(self, message: AbstractIncomingMessage) -> None:
-        try:
-            await self._handle_with_retries(message)
-        except Deferred as exc:
-            await self._defer(message, str(exc))
-        except TransientError as exc:
-            # Never dead-letter for an outage: wait outside the queue, as long as it lasts.
-            await self._defer(message, f"still failing after {len(RETRY_DELAYS)} quick retries: {exc}")
-        except PermanentError as exc:
-            await self._dead_letter(message, exc)
-        except Exception as exc:
-            log.exception("Message %s on %s failed unexpectedly (%s); returning it to the queue. After %d "
-                          "deliveries RabbitMQ dead-letters it.", message.message_id, self.queue, exc,
-                          self.settings.delivery_limit)
-            self.counts["requeued"] += 1
-            await self._quietly(message.nack(requeue=True))
-        else:
+    async def _conclude(self, message: AbstractIncomingMessage, outcome: Exception | None) -> None:
+        if outcome is None:
             self.counts["acked"] += 1
             await message.ack()
-
+        elif isinstance(outcome, Deferred):
+            await self._defer(message, str(outcome))
+        elif isinstance(outcome, TransientError):
+            # Never dead-letter for an outage: wait outside the queue, as long as it lasts.
+            await self._defer(message, f"still failing after {len(RETRY_DELAYS)} quick retries: {outcome}")
+        elif isinstance(outcome, PermanentError):
+            await self._dead_letter(message, outcome)
+        else:
+            log.error("Message %s on %s failed unexpectedly (%s); returning it to the queue. After %d "
+                      "deliveries RabbitMQ dead-letters it.", message.message_id, self.queue, outcome,
+                      self.settings.delivery_limit, exc_info=outcome)
+            self.counts["requeued"] += 1
+            await self._quietly(message.nack(requeue=True))
     async def _defer(self, message: AbstractIncomingMessage, reason: str) -> None:
         headers: dict[str, Any] = dict(message.headers or {})
         deferrals = deferral_count(headers.get("x-deferrals"))
@@ -167,16 +250,3 @@ class Consumer:
             await settling
         except Exception as exc:  # the channel died with the connection: nothing left to do here
             log.warning("Could not settle a message on %s (%s); RabbitMQ will redeliver it.", self.queue, exc)
-
-    async def _handle_with_retries(self, message: AbstractIncomingMessage) -> None:
-        """Run the handler, retrying a transient failure a few times in place first."""
-        for attempt, delay in enumerate((*RETRY_DELAYS, None), start=1):
-            try:
-                await self.handler(message.body)
-                return
-            except TransientError as exc:
-                if delay is None:
-                    raise
-                log.warning("Message %s on %s hit a transient failure (%s); retry %d in %.1f s.",
-                            message.message_id, self.queue, exc, attempt, delay)
-                await asyncio.sleep(delay)

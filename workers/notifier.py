@@ -1,7 +1,8 @@
-"""The notifier's handler: turn one mail job into one sent e-mail, recorded in its notification."""
+"""The notifier's handler: turn a batch of mail jobs into sent e-mails, recorded in their notifications."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -9,14 +10,13 @@ from email.errors import MessageError
 from email.utils import parseaddr
 from typing import Any
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from config.settings import Settings
-from models.entities import Notification, NotificationKind, NotificationStatus
-from models.errors import PermanentError
+from models.entities import NotificationKind, NotificationStatus
+from models.errors import InvalidMessage, PermanentError
 from models.messages import MailJob
-from workers.consumer import Handler
+from workers.consumer import BatchHandler, Outcomes
 from workers.database import transient_db_errors
 from workers.mail import MailContext, Mailer, MailRejected, MailUnavailable, render
 
@@ -29,37 +29,37 @@ class UnknownNotification(PermanentError):
     """A mail job points at a notification that does not exist."""
 
 
-def make_handler(settings: Settings) -> Handler:
+def make_handler(settings: Settings) -> BatchHandler:
     """The handler of the mail queue: send each job's e-mail, at most once per notification."""
     domain = sender_domain(settings.mail_from)
-    mailer = Mailer(settings, sessions=settings.notifier_prefetch)
+    mailer = Mailer(settings, sessions=settings.smtp_sessions)
     # E-mails the SMTP server took whose "sent" the database did not (it went away between
     # the two): a retry in this process records them instead of sending them again.
     unrecorded: dict[uuid.UUID, str] = {}
 
-    async def handle(body: bytes) -> None:
-        job = MailJob.decode(body)
-        notification_id = job.notification_id
-        with transient_db_errors():
+    async def handle(bodies: list[bytes]) -> Outcomes:
+        outcomes: Outcomes = [None] * len(bodies)
+        jobs: dict[uuid.UUID, list[int]] = {}  # notification -> its messages (a duplicate job shares)
+        for i, body in enumerate(bodies):
             try:
-                await _deliver(notification_id, settings, domain, mailer, unrecorded)
-            except MailRejected as exc:
-                # The transaction rolled back with the send; record the failure on its own.
-                await _record_failure(notification_id, exc, give_up=True)
-                log.error("Notification %s can never be sent and is marked failed: %s", notification_id, exc)
-                raise
-            except MailUnavailable as exc:
-                await _record_failure(notification_id, exc, give_up=False)
-                log.warning("Notification %s is still pending; it will be retried: %s", notification_id, exc)
-                raise
+                jobs.setdefault(MailJob.decode(body).notification_id, []).append(i)
+            except InvalidMessage as exc:
+                outcomes[i] = exc
+        if jobs:
+            with transient_db_errors():
+                failures = await _deliver(sorted(jobs), settings, domain, mailer, unrecorded)
+            for notification_id, failure in failures.items():
+                for i in jobs[notification_id]:
+                    outcomes[i] = failure
+        return outcomes
 
     return handle
 
 
-# Everything the e-mail says, in one round trip, with the notification's row locked: a second
+# Everything the e-mails say, in one round trip, with the notifications' rows locked: a second
 # notifier holding the same job waits here, then sees it sent.
 _LOCK_AND_READ = """
-SELECT n.status, n.kind, u.name AS recipient_name, u.email AS recipient_email,
+SELECT n.id, n.status, n.kind, u.name AS recipient_name, u.email AS recipient_email,
        c.name AS company_name, c.cnpj AS company_cnpj, a.id AS activation_id, a.reason,
        e.created_at AS happened_at
 FROM notifications n
@@ -67,49 +67,96 @@ JOIN users u ON u.cpf = n.recipient_id
 JOIN activations a ON a.id = n.activation_id
 JOIN companies c ON c.cnpj = a.company_id
 JOIN activation_events e ON e.id = n.event_id
-WHERE n.id = $1
+WHERE n.id = ANY($1::uuid[])
+ORDER BY n.id
 FOR UPDATE OF n
 """
 
 _MARK_SENT = """
-UPDATE notifications
-SET status = 'sent', message_id = $2, sent_at = $3, last_attempt_at = $3, attempts = attempts + 1
-WHERE id = $1
+UPDATE notifications n
+SET status = 'sent', message_id = v.message_id, sent_at = $3, last_attempt_at = $3, attempts = attempts + 1
+FROM unnest($1::uuid[], $2::text[]) AS v(id, message_id)
+WHERE n.id = v.id
+"""
+
+# Never downgrades a notification that another notifier managed to send meanwhile.
+_RECORD_FAILURES = """
+UPDATE notifications n
+SET attempts = attempts + 1, last_error = v.error, last_attempt_at = $4,
+    status = CASE WHEN v.give_up THEN 'failed' ELSE n.status END
+FROM unnest($1::uuid[], $2::text[], $3::bool[]) AS v(id, error, give_up)
+WHERE n.id = v.id AND n.status <> 'sent'
 """
 
 
-async def _deliver(notification_id: uuid.UUID, settings: Settings, domain: str, mailer: Mailer,
-                   unrecorded: dict[uuid.UUID, str]) -> None:
-    """Send the notification's e-mail unless it went already, and mark it sent."""
-    async with in_transaction() as conn:
-        rows = await conn.execute_query_dict(_LOCK_AND_READ, [notification_id])
-        if not rows:
-            raise UnknownNotification(f"Notification {notification_id} does not exist; its mail job is void.")
-        if rows[0]["status"] == NotificationStatus.SENT:
-            unrecorded.pop(notification_id, None)
-            log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
-            return
+async def _deliver(notification_ids: list[uuid.UUID], settings: Settings, domain: str, mailer: Mailer,
+                   unrecorded: dict[uuid.UUID, str]) -> dict[uuid.UUID, Exception]:
+    """Send the e-mails of the notifications not sent yet, and record each one's fate.
 
-        ctx = mail_context(rows[0])
-        # One Message-ID per notification, not per attempt: if SMTP's own gap (sent, then we died
-        # before recording it) ever sends it twice, receivers can tell it is the same e-mail.
-        message_id = f"<{notification_id}@{domain}>"
-        if notification_id in unrecorded:
-            log.info("Notification %s went out before the database failed; recording it, not sending it again.",
-                     notification_id)
+    Returns what stopped the ones that did not go: MailRejected (marked failed),
+    MailUnavailable (still pending, for a later try), UnknownNotification.
+    """
+    failures: dict[uuid.UUID, Exception] = {}
+    async with in_transaction() as conn:
+        rows = {row["id"]: row for row in await conn.execute_query_dict(_LOCK_AND_READ, [notification_ids])}
+        due: list[tuple[uuid.UUID, MailContext]] = []
+        for notification_id in notification_ids:
+            row = rows.get(notification_id)
+            if row is None:
+                failures[notification_id] = UnknownNotification(
+                    f"Notification {notification_id} does not exist; its mail job is void.")
+            elif row["status"] == NotificationStatus.SENT:
+                unrecorded.pop(notification_id, None)
+                log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
+            else:
+                due.append((notification_id, mail_context(row)))
+        results = await asyncio.gather(*(_send(i, ctx, settings, domain, mailer, unrecorded) for i, ctx in due),
+                                       return_exceptions=True)
+        sent: list[tuple[uuid.UUID, str, MailContext]] = []
+        for (notification_id, ctx), result in zip(due, results, strict=True):
+            if isinstance(result, str):
+                sent.append((notification_id, result, ctx))
+            elif isinstance(result, Exception):
+                failures[notification_id] = result
+            else:
+                raise result
+        now = datetime.now(UTC)
+        if sent:
+            await conn.execute_query(_MARK_SENT, [[i for i, _, _ in sent], [m for _, m, _ in sent], now])
+        failed = [(i, exc) for i, exc in failures.items() if isinstance(exc, MailRejected | MailUnavailable)]
+        if failed:
+            await conn.execute_query(_RECORD_FAILURES, [
+                [i for i, _ in failed], [str(exc)[:LAST_ERROR_LIMIT] for _, exc in failed],
+                [isinstance(exc, MailRejected) for _, exc in failed], now])
+    for notification_id, message_id, ctx in sent:
+        unrecorded.pop(notification_id, None)
+        log.info("Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
+                 ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id)
+    for notification_id, exc in failed:
+        if isinstance(exc, MailRejected):
+            log.error("Notification %s can never be sent and is marked failed: %s", notification_id, exc)
         else:
-            try:
-                message = render(ctx, settings.mail_from, message_id)
-            except (ValueError, MessageError) as exc:
-                raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
-            await mailer.send(message)
-            unrecorded[notification_id] = message_id
-        await conn.execute_query(_MARK_SENT, [notification_id, message_id, datetime.now(UTC)])
-    unrecorded.pop(notification_id, None)
-    log.info(
-        "Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
-        ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id,
-    )
+            log.warning("Notification %s is still pending; it will be retried: %s", notification_id, exc)
+    return failures
+
+
+async def _send(notification_id: uuid.UUID, ctx: MailContext, settings: Settings, domain: str, mailer: Mailer,
+                unrecorded: dict[uuid.UUID, str]) -> str:
+    """Hand the notification's e-mail to the SMTP server unless it went already; its Message-ID."""
+    # One Message-ID per notification, not per attempt: if SMTP's own gap (sent, then we died
+    # before recording it) ever sends it twice, receivers can tell it is the same e-mail.
+    message_id = f"<{notification_id}@{domain}>"
+    if notification_id in unrecorded:
+        log.info("Notification %s went out before the database failed; recording it, not sending it again.",
+                 notification_id)
+        return message_id
+    try:
+        message = render(ctx, settings.mail_from, message_id)
+    except (ValueError, MessageError) as exc:
+        raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
+    await mailer.send(message)
+    unrecorded[notification_id] = message_id
+    return message_id
 
 
 def mail_context(row: dict[str, Any]) -> MailContext:
@@ -125,19 +172,6 @@ def mail_context(row: dict[str, Any]) -> MailContext:
         happened_at=_aware(row["happened_at"]),
         reason=row["reason"] if kind is NotificationKind.REFUSED else None,
     )
-
-
-async def _record_failure(notification_id: uuid.UUID, exc: Exception, *, give_up: bool) -> None:
-    """Count a failed attempt and keep its error; `give_up` also marks the notification failed."""
-    changes: dict[str, object] = {
-        "attempts": F("attempts") + 1,
-        "last_error": str(exc)[:LAST_ERROR_LIMIT],
-        "last_attempt_at": datetime.now(UTC),
-    }
-    if give_up:
-        changes["status"] = NotificationStatus.FAILED
-    # Never downgrade a notification that another notifier managed to send meanwhile.
-    await Notification.filter(id=notification_id).exclude(status=NotificationStatus.SENT).update(**changes)
 
 
 def sender_domain(sender: str) -> str:

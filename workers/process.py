@@ -18,20 +18,23 @@ from models.errors import ConfigurationError
 from models.messages import COMMANDS_QUEUE, MAIL_QUEUE
 from workers import commands, notifier, relay
 from workers.broker import Broker
-from workers.consumer import Consumer, Handler
+from workers.consumer import BatchHandler, Consumer
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
 
-ROLES: dict[str, tuple[str, Callable[[Settings, Broker], Handler]]] = {
+ROLES: dict[str, tuple[str, Callable[[Settings, Broker], BatchHandler]]] = {
     "command": (COMMANDS_QUEUE, commands.make_handler),
     "notifier": (MAIL_QUEUE, lambda settings, broker: notifier.make_handler(settings)),
 }
 
 
-def prefetch_for(role: str, settings: Settings) -> int:
-    return settings.worker_prefetch if role == "command" else settings.notifier_prefetch
+def prefetch_for(role: str, settings: Settings) -> tuple[int, int]:
+    """How many unacknowledged messages the role's consumer holds, and how many it takes as one batch."""
+    if role == "command":
+        return settings.worker_prefetch, settings.worker_batch
+    return settings.notifier_prefetch, settings.notifier_batch
 
 
 async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
@@ -42,7 +45,7 @@ async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
     broker = Broker(settings, name)
     try:
         await broker.connect_with_retry()
-        consumer = Consumer(settings, broker, queue, make_handler(settings, broker), prefetch_for(role, settings))
+        consumer = Consumer(settings, broker, queue, make_handler(settings, broker), *prefetch_for(role, settings))
         if role == "notifier":
             await asyncio.gather(consumer.run(stop), relay.run(settings, broker, stop))
         else:

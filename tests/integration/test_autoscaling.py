@@ -33,6 +33,8 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "NOTIFIER_MIN_PROCESSES": "1", "NOTIFIER_MAX_PROCESSES": "2",
         "SCALE_POLL_INTERVAL": "0.5", "SCALE_COOLDOWN": str(COOLDOWN), "SCALE_BACKLOG_PER_WORKER": "50",
         "SHUTDOWN_GRACE": "10",
+        # Small batches, so a backlog lasts long enough on a fast machine for the pool to grow.
+        "WORKER_BATCH": "5", "WORKER_PREFETCH": "10",
     }, seed_args=("--companies", "30", "--per-company", "20", "--superusers", "2"))
     try:
         stack.start()
@@ -125,7 +127,7 @@ def test_a_backlog_grows_the_pool_to_its_maximum_and_the_pool_shrinks_back_after
 
 
 def test_a_worker_killed_mid_backlog_is_replaced_and_every_command_still_ends_as_one_event(scaled: Stack) -> None:
-    commands = spread_requests(scaled.users, 3000, seed=2)
+    commands = spread_requests(scaled.users, 8000, seed=2)
     asyncio.run(publish_all(scaled.amqp_url, commands))
     deadline = time.monotonic() + 30
     while len(status(scaled)["pids"]) < 2 and time.monotonic() < deadline:
@@ -133,6 +135,9 @@ def test_a_worker_killed_mid_backlog_is_replaced_and_every_command_still_ends_as
     victim = status(scaled)["pids"][0]
     os.kill(victim, signal.SIGKILL)
     assert settle(scaled, commands) == len(commands)
+    deadline = time.monotonic() + 30  # the supervisor notices at its next poll
+    while victim in status(scaled)["pids"] and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert victim not in status(scaled)["pids"]
     assert_books_balance(scaled, commands)
     assert dead_letters(scaled) == 0
