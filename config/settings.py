@@ -62,8 +62,8 @@ class Settings:
     notifier_min_processes: int = 1
     notifier_max_processes: int = 2
     # A notifier sends up to NOTIFIER_BATCH e-mails a transaction, over SMTP_SESSIONS connections.
-    notifier_batch: int = 50
-    notifier_prefetch: int = 100
+    notifier_batch: int = 200
+    notifier_prefetch: int = 400
     scale_poll_interval: float = 2.0
     scale_cooldown: float = 30.0
     scale_backlog_per_worker: int = 200
@@ -87,7 +87,7 @@ class Settings:
     smtp_starttls: bool = False
     smtp_tls: bool = False
     smtp_timeout: float = 10.0
-    smtp_sessions: int = 8
+    smtp_sessions: int = 16
     mail_from: str = "Ativações <nao-responda@ativacoes.local>"
 
     smtp_sink_host: str = "127.0.0.1"

@@ -100,6 +100,7 @@ async def _deliver(notification_ids: list[uuid.UUID], settings: Settings, domain
     async with in_transaction() as conn:
         rows = {row["id"]: row for row in await conn.execute_query_dict(_LOCK_AND_READ, [notification_ids])}
         due: list[tuple[uuid.UUID, MailContext]] = []
+        already = 0
         for notification_id in notification_ids:
             row = rows.get(notification_id)
             if row is None:
@@ -107,6 +108,7 @@ async def _deliver(notification_ids: list[uuid.UUID], settings: Settings, domain
                     f"Notification {notification_id} does not exist; its mail job is void.")
             elif row["status"] == NotificationStatus.SENT:
                 unrecorded.pop(notification_id, None)
+                already += 1
                 log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
             else:
                 due.append((notification_id, mail_context(row)))
@@ -130,8 +132,12 @@ async def _deliver(notification_ids: list[uuid.UUID], settings: Settings, domain
                 [isinstance(exc, MailRejected) for _, exc in failed], now])
     for notification_id, message_id, ctx in sent:
         unrecorded.pop(notification_id, None)
-        log.info("Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
-                 ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id)
+        log.debug("Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
+                  ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id)
+    if sent:
+        # One line a batch: each e-mail's Message-ID and time are in its notification's row.
+        log.info("Sent %d e-mail(s) for %d mail job(s) in one transaction (%d already sent, %d not sent).",
+                 len(sent), len(notification_ids), already, len(failures))
     for notification_id, exc in failed:
         if isinstance(exc, MailRejected):
             log.error("Notification %s can never be sent and is marked failed: %s", notification_id, exc)
