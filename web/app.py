@@ -15,7 +15,8 @@ from models import db
 from models.errors import ConfigurationError
 from models.messages import to_json
 from models.passwords import hash_password, hasher
-from web import auth, errors, metrics
+from web import auth, errors, metrics, reads
+from web.directory import CompanyDirectory
 from web.routes import activations, companies, health
 from workers.broker import Broker
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> Sanic:
         "`Authorization: Bearer <token>`. Commands answer 202 once RabbitMQ has them; poll the `href`.",
     )
     app.ctx.settings = settings
+    app.ctx.companies = CompanyDirectory(reads.company_rows)
     auth.setup(app, settings)
     errors.register(app)
     metrics.install(app)

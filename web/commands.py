@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise import Tortoise
-
 from models.entities import Activation, ActivationEvent
 from models.ids import CLOCK_SKEW, issued_at
 from models.messages import COMMANDS_EXCHANGE, Command
 from models.state_machine import Actor, CommandType, Rejected, apply
+from web import reads
+from web.directory import CompanyDirectory
 from web.errors import ApiError, from_rejection
 from web.metrics import COMMANDS
 from workers.broker import Broker, BrokerUnavailable, PublishInDoubt, Unroutable
@@ -34,20 +34,31 @@ class Caller:
         return cls(cpf=str(user["cpf"]), superuser=bool(user.get("superuser")))
 
 
-# Both checks of a new request in one round trip, through a prepared statement.
-_REQUEST_CHECK = """
-SELECT EXISTS (SELECT 1 FROM companies WHERE cnpj = $1) AS company,
+_PENDING = """
+SELECT EXISTS (SELECT 1 FROM activations WHERE requester_id = $1 AND company_id = $2 AND status = 'pending')
+"""
+# For a company the directory does not know (yet): both checks in one round trip.
+_COMPANY_AND_PENDING = """
+SELECT EXISTS (SELECT 1 FROM companies WHERE cnpj = $2) AS company,
        EXISTS (SELECT 1 FROM activations
-               WHERE requester_id = $2 AND company_id = $1 AND status = 'pending') AS pending
+               WHERE requester_id = $1 AND company_id = $2 AND status = 'pending') AS pending
 """
 
 
-async def precheck_request(caller: Caller, cnpj: str) -> None:
-    """Refuse a request for an unknown company, or where the caller already has one pending."""
-    rows = await Tortoise.get_connection("default").execute_query_dict(_REQUEST_CHECK, [cnpj, caller.cpf])
-    if not rows[0]["company"]:
-        raise ApiError(404, "company_not_found", f"There is no partner company with CNPJ {cnpj}.")
-    if rows[0]["pending"]:
+async def precheck_request(caller: Caller, cnpj: str, companies: CompanyDirectory) -> None:
+    """Refuse a request for an unknown company, or where the caller already has one pending.
+
+    The company is looked up in memory; whether something is pending is always read afresh.
+    """
+    if await companies.knows(cnpj):
+        pending = await reads.fetchval(_PENDING, caller.cpf, cnpj)
+    else:
+        found = (await reads.fetch(_COMPANY_AND_PENDING, caller.cpf, cnpj))[0]
+        if not found["company"]:
+            raise ApiError(404, "company_not_found", f"There is no partner company with CNPJ {cnpj}.")
+        companies.expire()  # a company added since the directory's last load
+        pending = found["pending"]
+    if pending:
         raise ApiError(409, "duplicate_pending", f"You already have a pending activation at company {cnpj}.")
 
 

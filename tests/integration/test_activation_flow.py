@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import struct
@@ -494,3 +495,22 @@ def test_a_token_with_alg_none_is_a_json_401_everywhere(http: httpx.Client, supe
     for path in ("/auth/verify", "/auth/me", "/companies"):
         answer = http.get(path, headers={"Authorization": f"Bearer {forged}"})
         assert answer.status_code == 401, (path, answer.text)
+
+
+def test_a_company_added_while_the_api_runs_takes_requests_at_once_and_is_then_listed(
+    customer_at: tuple[Client, str], stack: Stack,
+) -> None:
+    from models.documents import make_cnpj
+
+    customer, _ = customer_at
+    # Given the API has loaded its companies
+    assert customer.get("/companies").status_code == 200
+    # When a company is added behind its back
+    cnpj = make_cnpj(987_654_321_000)
+    asyncio.run(stack.query("INSERT INTO companies (cnpj, name, created_at) VALUES ($1, 'Nova Parceira Ltda', now())",
+                            cnpj))
+    # Then a request there is accepted, not refused as an unknown company
+    activation_id = request(customer, cnpj)
+    assert customer.wait_for(activation_id, "pending")["company"] == {"cnpj": cnpj, "name": "Nova Parceira Ltda"}
+    # And the company is listed from then on
+    assert cnpj in {c["cnpj"] for c in customer.get("/companies").json()["items"]}

@@ -8,9 +8,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
-from models.entities import Activation, ActivationEvent
 from models.state_machine import CommandType, Status
-from web import commands, params
+from web import commands, params, reads
 from web.auth import authenticated
 from web.commands import Caller
 from web.errors import ApiError
@@ -20,6 +19,7 @@ from web.views import activation_view, company_view, event_view
 bp = Blueprint("activations")
 
 COMMAND_METHODS = ["GET", "POST"]
+STATUSES = [s.value for s in Status]
 
 
 def _accepted(request: Request, activation_id: Any, command_id: Any) -> HTTPResponse:
@@ -40,7 +40,7 @@ async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResp
     cnpj = params.required_cnpj(params.param(request, "company"))
     ids = planned(request)
     if not ids.resent:  # a resent command may have been applied already: the worker tells
-        await commands.precheck_request(caller, cnpj)
+        await commands.precheck_request(caller, cnpj, request.app.ctx.companies)
     command = commands.new_command(caller, CommandType.REQUEST, ids.command_id, ids.activation_id, company=cnpj)
     await commands.publish(request.app.ctx.broker, command)
     return _accepted(request, ids.activation_id, ids.command_id)
@@ -93,25 +93,25 @@ async def refuse(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRes
 async def view(request: Request, user: dict[str, Any], raw_id: str) -> HTTPResponse:
     caller = Caller.from_claims(user)
     activation_id = params.activation_id(raw_id)
-    activation = await Activation.get_or_none(id=activation_id).prefetch_related("company")
-    history = await ActivationEvent.filter(activation_id=activation_id).order_by("id")
+    activation, history = await reads.activation_with_history(activation_id)
     if activation is None and not history:
         raise ApiError(404, "not_found", f"There is no activation {activation_id} (yet: a request just "
                        "accepted appears once a worker has applied it).")
-    owner = activation.requester_id if activation is not None else history[0].actor_cpf
+    owner = activation["requester_id"] if activation is not None else history[0]["actor_cpf"]
     if owner != caller.cpf and not caller.superuser:
         raise ApiError(403, "forbidden", "You may only see your own activations.")
     if activation is None:  # never created (its request, or a command for an unknown id, was rejected)
         first = history[0]
         body: dict[str, Any] = {
             "id": activation_id, "status": "rejected",
-            "requester_cpf": first.actor_cpf if first.command == CommandType.REQUEST else None,
-            "company_cnpj": first.company_cnpj,
+            "requester_cpf": first["actor_cpf"] if first["command"] == CommandType.REQUEST else None,
+            "company_cnpj": first["company_cnpj"],
             "href": f"{request.app.ctx.settings.base_url}/activations/{activation_id}",
         }
     else:
         body = activation_view(activation, request.app.ctx.settings.base_url)
-        body["company"] = company_view(activation.company)
+        cnpj = activation["company_id"]
+        body["company"] = company_view(cnpj, await request.app.ctx.companies.name(cnpj))
     body["history"] = [event_view(e) for e in history]
     return json(body)
 
@@ -126,21 +126,20 @@ async def view(request: Request, user: dict[str, Any], raw_id: str) -> HTTPRespo
 @authenticated
 async def list_activations(request: Request, user: dict[str, Any]) -> HTTPResponse:
     caller = Caller.from_claims(user)
-    query = Activation.all()
+    filters: dict[str, str] = {}
     if not caller.superuser:
-        query = query.filter(requester_id=caller.cpf)
+        filters["requester_id"] = caller.cpf
     status = request.args.get("status")
     if status:
-        if status not in {s.value for s in Status}:
-            raise ApiError(422, "invalid_status", f"status must be one of {', '.join(s.value for s in Status)}.")
-        query = query.filter(status=status)
+        if status not in STATUSES:
+            raise ApiError(422, "invalid_status", f"status must be one of {', '.join(STATUSES)}.")
+        filters["status"] = status
     company = params.cnpj(request.args.get("company"), required=False)
     if company:
-        query = query.filter(company_id=company)
+        filters["company_id"] = company
     page = params.positive_int(request, "page", 1, 1_000_000)
     per_page = params.positive_int(request, "per_page", 20, 100)
-    total = await query.count()
-    rows = await query.order_by("-created_at", "-id").offset((page - 1) * per_page).limit(per_page)
+    rows, total = await reads.activation_page(filters, page, per_page)
     base = request.app.ctx.settings.base_url
     return json({"items": [activation_view(a, base) for a in rows], "total": total,
                  "page": page, "per_page": per_page})
