@@ -171,7 +171,7 @@ def profile_drain(stack: Stack, args: argparse.Namespace, out: Path) -> list[str
     asyncio.run(publish_all(stack.amqp_url, spread_requests(stack.users, args.messages, seed=29)))
     stack.start_pool()
     pids = worker_pids(stack.processes["pool"].pid)
-    time.sleep(2)  # past the start-up: connections opened, consumers registered
+    time.sleep(0.5)  # past the start-up: connections opened, consumers registered
     spies = {f"{role} worker": (record(pid, args.seconds, args.rate, out / f"{role}.folded"), out / f"{role}.folded")
              for role, pid in pids.items()}
     wait_for(spies, args.seconds)

@@ -93,20 +93,38 @@ class Command:
 
 @dataclass(frozen=True)
 class MailJob:
-    """One e-mail to send: a pointer to its notification row, which holds the rest."""
+    """E-mails to send: pointers to their notification rows, which hold the rest.
 
-    notification_id: uuid.UUID
+    A command worker sends one job for all the e-mails of a batch of commands, so the mail
+    queue carries one message per batch rather than one per e-mail. A job of schema v1
+    with a single `notification_id` (as earlier versions wrote) still reads.
+    """
+
+    notification_ids: tuple[uuid.UUID, ...]
 
     def encode(self) -> bytes:
-        return to_json({"v": SCHEMA_VERSION, "notification_id": str(self.notification_id)})
+        return to_json({"v": SCHEMA_VERSION, "notification_ids": [str(i) for i in self.notification_ids]})
 
     @classmethod
     def decode(cls, body: bytes) -> MailJob:
         data = _load(body)
         try:
-            return cls(notification_id=uuid.UUID(data["notification_id"]))
+            raw = data["notification_ids"] if "notification_ids" in data else [data["notification_id"]]
+            if not isinstance(raw, list) or not raw:
+                raise ValueError("notification_ids must be a non-empty list")
+            return cls(notification_ids=tuple(uuid.UUID(_str(value)) for value in raw))
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise InvalidMessage(f"Mail job does not match schema v{SCHEMA_VERSION}: {exc!r}") from exc
+
+    @property
+    def message_id(self) -> str:
+        """The notification's id for a job of one (so its dead letter is found by it), else a new id."""
+        return str(self.notification_ids[0]) if len(self.notification_ids) == 1 else str(uuid.uuid4())
+
+    @classmethod
+    def chunks(cls, notification_ids: list[uuid.UUID], size: int) -> list[MailJob]:
+        """Jobs of at most `size` notifications each, for `notification_ids`."""
+        return [cls(tuple(notification_ids[start:start + size])) for start in range(0, len(notification_ids), size)]
 
 
 def _load(body: bytes) -> dict[str, Any]:

@@ -44,13 +44,14 @@ def event_body(event: Event) -> bytes:
 def make_handler(settings: Settings, broker: Broker) -> BatchHandler:
     """Build the handler that applies a batch of command messages."""
 
-    async def publish(result: Processed) -> None:
-        await asyncio.gather(
-            *(broker.publish(MAIL_EXCHANGE, MAIL_ROUTING_KEY, MailJob(n).encode(), str(n))
-              for n in result.notifications),
-            broker.publish(EVENTS_EXCHANGE, event_routing_key(result.event), event_body(result.event),
-                           str(result.event.command_id), mandatory=False),
-        )
+    async def publish_event(result: Processed) -> None:
+        await broker.publish(EVENTS_EXCHANGE, event_routing_key(result.event), event_body(result.event),
+                             str(result.event.command_id), mandatory=False)
+
+    async def publish_mail(notification_ids: list[uuid.UUID]) -> None:
+        # One job for the whole batch's e-mails: one message through the mail queue, not one each.
+        await asyncio.gather(*(broker.publish(MAIL_EXCHANGE, MAIL_ROUTING_KEY, job.encode(), job.message_id)
+                               for job in MailJob.chunks(notification_ids, settings.worker_batch)))
 
     async def handle(bodies: list[bytes]) -> Outcomes:
         outcomes: Outcomes = [None] * len(bodies)
@@ -71,14 +72,17 @@ def make_handler(settings: Settings, broker: Broker) -> BatchHandler:
                 seen.add(command.id)
             commands = later
             results = await transitions.process_batch([c for _, c in batch], settings.out_of_order_wait)
+            for (i, _), result in zip(batch, results, strict=True):
+                outcomes[i] = result if isinstance(result, Exception) else None
             # Only after the commit: a crash before these publishes is repaired by the redelivery,
             # which finds the command processed and publishes its still-pending e-mails again.
             done = [(i, r) for (i, _), r in zip(batch, results, strict=True) if isinstance(r, Processed)]
-            published = outcomes_of(await asyncio.gather(*(publish(r) for _, r in done), return_exceptions=True))
-            for (i, _), result in zip(batch, results, strict=True):
-                outcomes[i] = result if isinstance(result, Exception) else None
-            for (i, _), failure in zip(done, published, strict=True):
-                outcomes[i] = failure
+            mail = [n for _, r in done for n in r.notifications]
+            published = outcomes_of(await asyncio.gather(
+                publish_mail(mail), *(publish_event(r) for _, r in done), return_exceptions=True))
+            mail_failure, event_failures = published[0], published[1:]
+            for (i, result), failure in zip(done, event_failures, strict=True):
+                outcomes[i] = failure or (mail_failure if result.notifications else None)
         return outcomes
 
     return handle

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from config.settings import Settings
 from models.entities import NotificationKind, NotificationStatus
-from models.errors import InvalidMessage, PermanentError
+from models.errors import InvalidMessage, PermanentError, TransientError
 from models.messages import MailJob
 from workers.consumer import BatchHandler, Outcomes
 from workers.database import transient_db_errors
@@ -39,21 +39,45 @@ def make_handler(settings: Settings) -> BatchHandler:
 
     async def handle(bodies: list[bytes]) -> Outcomes:
         outcomes: Outcomes = [None] * len(bodies)
-        jobs: dict[uuid.UUID, list[int]] = {}  # notification -> its messages (a duplicate job shares)
+        jobs: dict[int, tuple[uuid.UUID, ...]] = {}
         for i, body in enumerate(bodies):
             try:
-                jobs.setdefault(MailJob.decode(body).notification_id, []).append(i)
+                jobs[i] = MailJob.decode(body).notification_ids
             except InvalidMessage as exc:
                 outcomes[i] = exc
-        if jobs:
+        wanted = sorted({n for ids in jobs.values() for n in ids})
+        failures: dict[uuid.UUID, Exception] = {}
+        for start in range(0, len(wanted), settings.notifier_batch):
             with transient_db_errors():
-                failures = await _deliver(sorted(jobs), settings, domain, mailer, unrecorded)
-            for notification_id, failure in failures.items():
-                for i in jobs[notification_id]:
-                    outcomes[i] = failure
+                failures.update(await _deliver(wanted[start:start + settings.notifier_batch], settings, domain,
+                                               mailer, unrecorded))
+        for i, ids in jobs.items():
+            outcomes[i] = job_outcome(ids, failures)
         return outcomes
 
     return handle
+
+
+def job_outcome(notification_ids: tuple[uuid.UUID, ...], failures: dict[uuid.UUID, Exception]) -> Exception | None:
+    """What becomes of a job from what became of its notifications.
+
+    Done when every one was sent (or had been). Otherwise the most hopeful failure wins: an
+    unexpected one returns the job to the queue, an unavailable server defers it; only when
+    the rest can never be sent does the job go to the dead-letter queue. Whenever it comes
+    back, the notifications sent meanwhile are skipped.
+    """
+    failed = [(n, failures[n]) for n in notification_ids if n in failures]
+    if not failed:
+        return None
+    unexpected = [exc for _, exc in failed if not isinstance(exc, PermanentError | TransientError)]
+    transient = [exc for _, exc in failed if isinstance(exc, TransientError)]
+    if unexpected or transient:
+        return (unexpected or transient)[0]
+    if len(notification_ids) == 1:
+        return failed[0][1]
+    listed = "; ".join(f"{n}: {exc}" for n, exc in failed[:5])
+    return PermanentError(f"{len(failed)} of the job's {len(notification_ids)} e-mails can never be sent "
+                          f"(the others were): {listed}")
 
 
 # Everything the e-mails say, in one round trip, with the notifications' rows locked: a second

@@ -25,6 +25,7 @@ from workers.database import transient_db_errors
 log = logging.getLogger(__name__)
 
 BATCH = 500
+JOB_SIZE = 100  # notifications per mail job
 
 # Claim a batch: SKIP LOCKED so several notifiers share the work without waiting on each other,
 # and stamping last_attempt_at so the same rows are not claimed again before `after` seconds.
@@ -50,10 +51,8 @@ async def relay_once(broker: Broker, after: float) -> int:
         return 0
     with transient_db_errors():
         rows = await Tortoise.get_connection("default").execute_query_dict(_CLAIM, [after, BATCH])
-    for row in rows:
-        notification_id = uuid.UUID(str(row["id"]))
-        await broker.publish(MAIL_EXCHANGE, MAIL_ROUTING_KEY, MailJob(notification_id).encode(),
-                             str(notification_id))
+    for job in MailJob.chunks([uuid.UUID(str(row["id"])) for row in rows], JOB_SIZE):
+        await broker.publish(MAIL_EXCHANGE, MAIL_ROUTING_KEY, job.encode(), job.message_id)
     if rows:
         log.warning("Relayed the mail jobs of %d notification(s) pending for over %.0f s without an attempt.",
                     len(rows), after)

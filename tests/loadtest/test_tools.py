@@ -60,7 +60,7 @@ def test_the_profiler_samples_the_api_and_the_workers_and_writes_their_tables(tm
     import os
 
     for target in ("api", "drain"):
-        run([sys.executable, "-m", "loadtest.profiling", target, "--seconds", "2", "--messages", "2000",
+        run([sys.executable, "-m", "loadtest.profiling", target, "--seconds", "2", "--messages", "6000",
              "--out", str(tmp_path)], dict(os.environ), timeout=600)
     for name in ("api", "command", "notifier"):
         assert (tmp_path / f"{name}.folded").stat().st_size > 0, name

@@ -29,8 +29,26 @@ def test_a_command_decodes_to_what_was_encoded() -> None:
 
 
 def test_a_mail_job_decodes_to_what_was_encoded() -> None:
-    job = MailJob(uuid.uuid4())
+    job = MailJob((uuid.uuid4(), uuid.uuid4()))
     assert MailJob.decode(job.encode()) == job
+
+
+def test_a_mail_job_of_one_notification_as_earlier_versions_wrote_it_still_reads() -> None:
+    notification_id = uuid.uuid4()
+    body = f'{{"v": 1, "notification_id": "{notification_id}"}}'.encode()
+    assert MailJob.decode(body) == MailJob((notification_id,))
+
+
+@pytest.mark.parametrize("body", [b'{"v": 1, "notification_ids": []}', b'{"v": 1, "notification_ids": "x"}',
+                                  b'{"v": 1, "notification_ids": [1]}', b'{"v": 1}'])
+def test_a_mail_job_without_notifications_is_invalid(body: bytes) -> None:
+    with pytest.raises(InvalidMessage):
+        MailJob.decode(body)
+
+
+def test_mail_jobs_are_cut_into_chunks_in_order() -> None:
+    ids = [uuid.uuid4() for _ in range(5)]
+    assert MailJob.chunks(ids, 2) == [MailJob(tuple(ids[:2])), MailJob(tuple(ids[2:4])), MailJob((ids[4],))]
 
 
 @pytest.mark.parametrize("body", [
