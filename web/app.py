@@ -17,6 +17,7 @@ from models.messages import to_json
 from models.passwords import hash_password, hasher
 from web import auth, errors, metrics, reads
 from web.directory import CompanyDirectory
+from web.pending import PendingChecks
 from web.routes import activations, companies, health
 from workers.broker import Broker
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> Sanic:
     )
     app.ctx.settings = settings
     app.ctx.companies = CompanyDirectory(reads.company_rows)
+    app.ctx.pending_checks = PendingChecks(reads.pending_pairs)
     auth.setup(app, settings)
     errors.register(app)
     metrics.install(app)

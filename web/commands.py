@@ -16,6 +16,7 @@ from web import reads
 from web.directory import CompanyDirectory
 from web.errors import ApiError, from_rejection
 from web.metrics import COMMANDS
+from web.pending import PendingChecks
 from workers.broker import Broker, BrokerUnavailable, PublishInDoubt, Unroutable
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,6 @@ class Caller:
         return cls(cpf=str(user["cpf"]), superuser=bool(user.get("superuser")))
 
 
-_PENDING = """
-SELECT EXISTS (SELECT 1 FROM activations WHERE requester_id = $1 AND company_id = $2 AND status = 'pending')
-"""
 # For a company the directory does not know (yet): both checks in one round trip.
 _COMPANY_AND_PENDING = """
 SELECT EXISTS (SELECT 1 FROM companies WHERE cnpj = $2) AS company,
@@ -45,13 +43,13 @@ SELECT EXISTS (SELECT 1 FROM companies WHERE cnpj = $2) AS company,
 """
 
 
-async def precheck_request(caller: Caller, cnpj: str, companies: CompanyDirectory) -> None:
+async def precheck_request(caller: Caller, cnpj: str, companies: CompanyDirectory, checks: PendingChecks) -> None:
     """Refuse a request for an unknown company, or where the caller already has one pending.
 
     The company is looked up in memory; whether something is pending is always read afresh.
     """
     if await companies.knows(cnpj):
-        pending = await reads.fetchval(_PENDING, caller.cpf, cnpj)
+        pending = await checks.has_pending(caller.cpf, cnpj)
     else:
         found = (await reads.fetch(_COMPANY_AND_PENDING, caller.cpf, cnpj))[0]
         if not found["company"]:

@@ -72,3 +72,10 @@ async def activation_page(filters: dict[str, str], page: int, per_page: int) -> 
     if rows:
         return rows, int(rows[0]["total"])
     return rows, int(await fetchval(f"SELECT count(*) FROM activations WHERE {where}", *args))
+
+
+async def pending_pairs(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (cpf, cnpj) pairs among `pairs` have a pending activation, in one query."""
+    rows = await fetch("SELECT requester_id, company_id FROM activations WHERE requester_id = ANY($1::text[]) "
+                       "AND status = 'pending'", list({cpf for cpf, _ in pairs}))
+    return {(r["requester_id"], r["company_id"]) for r in rows} & set(pairs)

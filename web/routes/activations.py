@@ -40,7 +40,7 @@ async def request_activation(request: Request, user: dict[str, Any]) -> HTTPResp
     cnpj = params.required_cnpj(params.param(request, "company"))
     ids = planned(request)
     if not ids.resent:  # a resent command may have been applied already: the worker tells
-        await commands.precheck_request(caller, cnpj, request.app.ctx.companies)
+        await commands.precheck_request(caller, cnpj, request.app.ctx.companies, request.app.ctx.pending_checks)
     command = commands.new_command(caller, CommandType.REQUEST, ids.command_id, ids.activation_id, company=cnpj)
     await commands.publish(request.app.ctx.broker, command)
     return _accepted(request, ids.activation_id, ids.command_id)
