@@ -166,7 +166,10 @@ class Mailer:
 
     async def send(self, message: Message) -> None:
         """Send `message`, or raise MailRejected (never deliverable) / MailUnavailable (try later)."""
-        sender, recipients, data = envelope(message)
+        await self.deliver(*envelope(message))
+
+    async def deliver(self, sender: str, recipients: list[str], data: bytes) -> None:
+        """Send an e-mail already written as bytes, with its envelope given (no headers to parse again)."""
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:

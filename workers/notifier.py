@@ -29,35 +29,6 @@ class UnknownNotification(PermanentError):
     """A mail job points at a notification that does not exist."""
 
 
-def make_handler(settings: Settings) -> BatchHandler:
-    """The handler of the mail queue: send each job's e-mail, at most once per notification."""
-    domain = sender_domain(settings.mail_from)
-    mailer = Mailer(settings, sessions=settings.smtp_sessions)
-    # E-mails the SMTP server took whose "sent" the database did not (it went away between
-    # the two): a retry in this process records them instead of sending them again.
-    unrecorded: dict[uuid.UUID, str] = {}
-
-    async def handle(bodies: list[bytes]) -> Outcomes:
-        outcomes: Outcomes = [None] * len(bodies)
-        jobs: dict[int, tuple[uuid.UUID, ...]] = {}
-        for i, body in enumerate(bodies):
-            try:
-                jobs[i] = MailJob.decode(body).notification_ids
-            except InvalidMessage as exc:
-                outcomes[i] = exc
-        wanted = sorted({n for ids in jobs.values() for n in ids})
-        failures: dict[uuid.UUID, Exception] = {}
-        for start in range(0, len(wanted), settings.notifier_batch):
-            with transient_db_errors():
-                failures.update(await _deliver(wanted[start:start + settings.notifier_batch], settings, domain,
-                                               mailer, unrecorded))
-        for i, ids in jobs.items():
-            outcomes[i] = job_outcome(ids, failures)
-        return outcomes
-
-    return handle
-
-
 def job_outcome(notification_ids: tuple[uuid.UUID, ...], failures: dict[uuid.UUID, Exception]) -> Exception | None:
     """What becomes of a job from what became of its notifications.
 
@@ -113,80 +84,111 @@ WHERE n.id = v.id AND n.status <> 'sent'
 """
 
 
-async def _deliver(notification_ids: list[uuid.UUID], settings: Settings, domain: str, mailer: Mailer,
-                   unrecorded: dict[uuid.UUID, str]) -> dict[uuid.UUID, Exception]:
-    """Send the e-mails of the notifications not sent yet, and record each one's fate.
+def make_handler(settings: Settings) -> BatchHandler:
+    """The handler of the mail queue: send each job's e-mails, at most once per notification."""
+    return Notifier(settings).handle
 
-    Returns what stopped the ones that did not go: MailRejected (marked failed),
-    MailUnavailable (still pending, for a later try), UnknownNotification.
-    """
-    failures: dict[uuid.UUID, Exception] = {}
-    async with in_transaction() as conn:
-        rows = {row["id"]: row for row in await conn.execute_query_dict(_LOCK_AND_READ, [notification_ids])}
-        due: list[tuple[uuid.UUID, MailContext]] = []
-        already = 0
-        for notification_id in notification_ids:
-            row = rows.get(notification_id)
-            if row is None:
-                failures[notification_id] = UnknownNotification(
-                    f"Notification {notification_id} does not exist; its mail job is void.")
-            elif row["status"] == NotificationStatus.SENT:
-                unrecorded.pop(notification_id, None)
-                already += 1
-                log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
-            else:
-                due.append((notification_id, mail_context(row)))
-        results = await asyncio.gather(*(_send(i, ctx, settings, domain, mailer, unrecorded) for i, ctx in due),
-                                       return_exceptions=True)
-        sent: list[tuple[uuid.UUID, str, MailContext]] = []
-        for (notification_id, ctx), result in zip(due, results, strict=True):
-            if isinstance(result, str):
-                sent.append((notification_id, result, ctx))
-            elif isinstance(result, Exception):
-                failures[notification_id] = result
-            else:
-                raise result
-        now = datetime.now(UTC)
+
+class Notifier:
+    """Sends the e-mails of mail jobs over kept-open SMTP sessions, and records each in its notification."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.domain = sender_domain(settings.mail_from)
+        self.sender = parseaddr(settings.mail_from)[1]
+        self.mailer = Mailer(settings, sessions=settings.smtp_sessions)
+        # E-mails the SMTP server took whose "sent" the database did not (it went away between
+        # the two): a retry in this process records them instead of sending them again.
+        self.unrecorded: dict[uuid.UUID, str] = {}
+
+    async def handle(self, bodies: list[bytes]) -> Outcomes:
+        outcomes: Outcomes = [None] * len(bodies)
+        jobs: dict[int, tuple[uuid.UUID, ...]] = {}
+        for i, body in enumerate(bodies):
+            try:
+                jobs[i] = MailJob.decode(body).notification_ids
+            except InvalidMessage as exc:
+                outcomes[i] = exc
+        wanted = sorted({n for ids in jobs.values() for n in ids})
+        failures: dict[uuid.UUID, Exception] = {}
+        size = self.settings.notifier_batch
+        for start in range(0, len(wanted), size):
+            with transient_db_errors():
+                failures.update(await self.deliver(wanted[start:start + size]))
+        for i, ids in jobs.items():
+            outcomes[i] = job_outcome(ids, failures)
+        return outcomes
+
+    async def deliver(self, notification_ids: list[uuid.UUID]) -> dict[uuid.UUID, Exception]:
+        """Send the e-mails of the notifications not sent yet, and record each one's fate.
+
+        Returns what stopped the ones that did not go: MailRejected (marked failed),
+        MailUnavailable (still pending, for a later try), UnknownNotification.
+        """
+        failures: dict[uuid.UUID, Exception] = {}
+        async with in_transaction() as conn:
+            rows = {row["id"]: row for row in await conn.execute_query_dict(_LOCK_AND_READ, [notification_ids])}
+            due: list[tuple[uuid.UUID, MailContext]] = []
+            already = 0
+            for notification_id in notification_ids:
+                row = rows.get(notification_id)
+                if row is None:
+                    failures[notification_id] = UnknownNotification(
+                        f"Notification {notification_id} does not exist; its mail job is void.")
+                elif row["status"] == NotificationStatus.SENT:
+                    self.unrecorded.pop(notification_id, None)
+                    already += 1
+                    log.info("Notification %s was already sent; skipping the duplicate job.", notification_id)
+                else:
+                    due.append((notification_id, mail_context(row)))
+            results = await asyncio.gather(*(self.send(i, ctx) for i, ctx in due), return_exceptions=True)
+            sent: list[tuple[uuid.UUID, str, MailContext]] = []
+            for (notification_id, ctx), result in zip(due, results, strict=True):
+                if isinstance(result, str):
+                    sent.append((notification_id, result, ctx))
+                elif isinstance(result, Exception):
+                    failures[notification_id] = result
+                else:
+                    raise result
+            now = datetime.now(UTC)
+            if sent:
+                await conn.execute_query(_MARK_SENT, [[i for i, _, _ in sent], [m for _, m, _ in sent], now])
+            failed = [(i, exc) for i, exc in failures.items() if isinstance(exc, MailRejected | MailUnavailable)]
+            if failed:
+                await conn.execute_query(_RECORD_FAILURES, [
+                    [i for i, _ in failed], [str(exc)[:LAST_ERROR_LIMIT] for _, exc in failed],
+                    [isinstance(exc, MailRejected) for _, exc in failed], now])
+        for notification_id, message_id, ctx in sent:
+            self.unrecorded.pop(notification_id, None)
+            log.debug("Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
+                      ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id)
         if sent:
-            await conn.execute_query(_MARK_SENT, [[i for i, _, _ in sent], [m for _, m, _ in sent], now])
-        failed = [(i, exc) for i, exc in failures.items() if isinstance(exc, MailRejected | MailUnavailable)]
-        if failed:
-            await conn.execute_query(_RECORD_FAILURES, [
-                [i for i, _ in failed], [str(exc)[:LAST_ERROR_LIMIT] for _, exc in failed],
-                [isinstance(exc, MailRejected) for _, exc in failed], now])
-    for notification_id, message_id, ctx in sent:
-        unrecorded.pop(notification_id, None)
-        log.debug("Sent the %s e-mail of activation %s to %s (notification %s, Message-ID %s).",
-                  ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id)
-    if sent:
-        # One line a batch: each e-mail's Message-ID and time are in its notification's row.
-        log.info("Sent %d e-mail(s) for %d mail job(s) in one transaction (%d already sent, %d not sent).",
-                 len(sent), len(notification_ids), already, len(failures))
-    for notification_id, exc in failed:
-        if isinstance(exc, MailRejected):
-            log.error("Notification %s can never be sent and is marked failed: %s", notification_id, exc)
-        else:
-            log.warning("Notification %s is still pending; it will be retried: %s", notification_id, exc)
-    return failures
+            # One line a batch: each e-mail's Message-ID and time are in its notification's row.
+            log.info("Sent %d e-mail(s) for %d mail job(s) in one transaction (%d already sent, %d not sent).",
+                     len(sent), len(notification_ids), already, len(failures))
+        for notification_id, exc in failed:
+            if isinstance(exc, MailRejected):
+                log.error("Notification %s can never be sent and is marked failed: %s", notification_id, exc)
+            else:
+                log.warning("Notification %s is still pending; it will be retried: %s", notification_id, exc)
+        return failures
 
-
-async def _send(notification_id: uuid.UUID, ctx: MailContext, settings: Settings, domain: str, mailer: Mailer,
-                unrecorded: dict[uuid.UUID, str]) -> str:
-    """Hand the notification's e-mail to the SMTP server unless it went already; its Message-ID."""
-    # One Message-ID per notification, not per attempt: if SMTP's own gap (sent, then we died
-    # before recording it) ever sends it twice, receivers can tell it is the same e-mail.
-    message_id = f"<{notification_id}@{domain}>"
-    if notification_id in unrecorded:
-        log.info("Notification %s went out before the database failed; recording it, not sending it again.",
-                 notification_id)
+    async def send(self, notification_id: uuid.UUID, ctx: MailContext) -> str:
+        """Hand the notification's e-mail to the SMTP server unless it went already; its Message-ID."""
+        # One Message-ID per notification, not per attempt: if SMTP's own gap (sent, then we died
+        # before recording it) ever sends it twice, receivers can tell it is the same e-mail.
+        message_id = f"<{notification_id}@{self.domain}>"
+        if notification_id in self.unrecorded:
+            log.info("Notification %s went out before the database failed; recording it, not sending it again.",
+                     notification_id)
+            return message_id
+        try:
+            message = render(ctx, self.settings.mail_from, message_id)
+        except (ValueError, MessageError) as exc:
+            raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
+        await self.mailer.deliver(self.sender, [ctx.recipient_email], message.as_bytes())
+        self.unrecorded[notification_id] = message_id
         return message_id
-    try:
-        message = render(ctx, settings.mail_from, message_id)
-    except (ValueError, MessageError) as exc:
-        raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
-    await mailer.send(message)
-    unrecorded[notification_id] = message_id
-    return message_id
 
 
 def mail_context(row: dict[str, Any]) -> MailContext:
