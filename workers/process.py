@@ -34,7 +34,9 @@ def prefetch_for(role: str, settings: Settings) -> tuple[int, int]:
     """How many unacknowledged messages the role's consumer holds, and how many it takes as one batch."""
     if role == "command":
         return settings.worker_prefetch, settings.worker_batch
-    return settings.notifier_prefetch, settings.notifier_batch
+    # A mail job holds the e-mails of a whole batch of commands: a few jobs are plenty, and
+    # jobs held by one notifier are jobs another cannot take.
+    return settings.notifier_prefetch, max(1, settings.notifier_prefetch // 2)
 
 
 async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
