@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from models.entities import Activation, ActivationEvent
 from models.ids import CLOCK_SKEW, issued_at
 from models.messages import COMMANDS_EXCHANGE, Command
-from models.state_machine import Actor, CommandType, Rejected, apply
+from models.state_machine import Actor, CommandType, Rejected, Status, apply
 from web import reads
 from web.directory import CompanyDirectory
 from web.errors import ApiError, from_rejection
@@ -62,14 +61,10 @@ async def precheck_request(caller: Caller, cnpj: str, companies: CompanyDirector
 
 async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUID, queued_grace: float) -> None:
     """Reject early what the database already shows to be impossible; the worker decides the rest."""
-    activation = await Activation.get_or_none(id=activation_id)
-    if activation is None and await ActivationEvent.exists(activation_id=activation_id):
-        # Its request may have been committed between the two reads: look once more before
-        # concluding that the request was rejected.
-        activation = await Activation.get_or_none(id=activation_id)
-        if activation is None:
-            raise ApiError(409, "already_final", "This activation request was rejected and cannot change.")
-    if activation is None:
+    found = await reads.activation_for_command(activation_id)
+    if found["rejected"]:
+        raise ApiError(409, "already_final", "This activation request was rejected and cannot change.")
+    if found["status"] is None:
         made = issued_at(activation_id)
         # An id the API handed out this recently may belong to a request still in the queue;
         # one from the future (beyond the clock skew between hosts) was never handed out.
@@ -77,11 +72,11 @@ async def precheck(caller: Caller, command: CommandType, activation_id: uuid.UUI
         if age is None or not -CLOCK_SKEW <= age <= queued_grace:
             raise ApiError(404, "not_found", f"There is no activation {activation_id}.")
         return  # probably still queued: let the worker decide once the request is applied
-    role = Actor(is_requester=activation.requester_id == caller.cpf, is_superuser=caller.superuser)
+    role = Actor(is_requester=found["requester_id"] == caller.cpf, is_superuser=caller.superuser)
     if not role.is_requester and not role.is_superuser:
         raise ApiError(403, "forbidden", "You may only act on your own activations.")
     try:
-        apply(activation.status, command, role)
+        apply(Status(found["status"]), command, role)
     except Rejected as rejection:
         raise from_rejection(rejection) from None
 

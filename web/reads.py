@@ -79,3 +79,19 @@ async def pending_pairs(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
     rows = await fetch("SELECT requester_id, company_id FROM activations WHERE requester_id = ANY($1::text[]) "
                        "AND status = 'pending'", list({cpf for cpf, _ in pairs}))
     return {(r["requester_id"], r["company_id"]) for r in rows} & set(pairs)
+
+
+# What a cancel, approve or refuse is checked against, from one snapshot: the worker commits
+# an activation with its first event, so "no activation but a history" means rejected.
+_ACTIVATION_FOR_COMMAND = """
+SELECT a.requester_id, a.status,
+       CASE WHEN a.id IS NULL THEN EXISTS (SELECT 1 FROM activation_events WHERE activation_id = wanted.id)
+       END AS rejected
+FROM (SELECT $1::uuid AS id) AS wanted
+LEFT JOIN activations AS a ON a.id = wanted.id
+"""
+
+
+async def activation_for_command(activation_id: uuid.UUID) -> asyncpg.Record:
+    """`requester_id` and `status` (null when never created), and `rejected` (its request was)."""
+    return (await fetch(_ACTIVATION_FOR_COMMAND, activation_id))[0]

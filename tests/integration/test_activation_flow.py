@@ -514,3 +514,21 @@ def test_a_company_added_while_the_api_runs_takes_requests_at_once_and_is_then_l
     assert customer.wait_for(activation_id, "pending")["company"] == {"cnpj": cnpj, "name": "Nova Parceira Ltda"}
     # And the company is listed from then on
     assert cnpj in {c["cnpj"] for c in customer.get("/companies").json()["items"]}
+
+
+def test_cancelling_an_activation_whose_request_was_rejected_is_refused_by_the_api(
+    customer_at: tuple[Client, str], stack: Stack,
+) -> None:
+    from models.ids import uuid7
+
+    customer, company = customer_at
+    # Given a request the workers rejected: a history, but no activation
+    activation_id = uuid7()
+    asyncio.run(stack.query(
+        "INSERT INTO activation_events (activation_id, command_id, command, outcome, actor_cpf, company_cnpj, "
+        "reason_code, message, issued_at, created_at) "
+        "VALUES ($1, $2, 'request', 'rejected', $3, $4, 'duplicate_pending', 'One is pending already.', now(), now())",
+        activation_id, uuid7(), customer.cpf, company))
+    # When its requester cancels it, then the API answers at once that it cannot change
+    answer = customer.get(f"/activations/{activation_id}/cancel")
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "already_final", answer.text
