@@ -142,6 +142,8 @@ def _load(body: bytes) -> dict[str, Any]:
 def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise ValueError("a string may not contain the NUL character")
     return value
 
 

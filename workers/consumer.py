@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage
 
 from config.settings import Settings
@@ -118,7 +119,14 @@ class Consumer:
             del self.waiting[:len(batch)]
             if not self.waiting:
                 self._arrived.clear()
-            await self._settle_batch(batch)
+            try:
+                await self._settle_batch(batch)
+            except Exception as exc:
+                # This loop is the consumer: it must outlive any one batch. What was left
+                # unsettled is redelivered by RabbitMQ once its channel is gone.
+                log.exception("Could not settle a batch of %d message(s) on %s (%r); RabbitMQ will redeliver "
+                              "what was left unsettled. Carrying on with the next batch.", len(batch), self.queue,
+                              exc)
 
     async def _settle_batch(self, messages: list[AbstractIncomingMessage]) -> None:
         """Settle every message of the batch: ack what is done, retry what failed transiently
@@ -144,15 +152,23 @@ class Consumer:
             await self._settle(message, outcome, alone=len(messages) == 1)
 
     async def _run(self, messages: list[AbstractIncomingMessage]) -> Outcomes:
-        """The handler's outcome for each message; if it failed as a whole, that failure for each."""
+        """The handler's outcome for each message.
+
+        If a batch failed as a whole, nothing of it was saved. A transient failure (an
+        outage) is every message's: they are retried together. Any other may be one
+        message's fault, so each is tried again alone, and only the one at fault fails.
+        """
         try:
             return await self.handler([message.body for message in messages])
         except Exception as exc:
-            # Nothing of it was saved: each message is tried again, so one bad message cannot
-            # hold back the others.
-            if len(messages) > 1:
-                log.warning("A batch of %d messages on %s failed as a whole (%r).", len(messages), self.queue, exc)
-            return [exc] * len(messages)
+            if len(messages) == 1 or isinstance(exc, TransientError):
+                if len(messages) > 1:
+                    log.warning("A batch of %d messages on %s failed as a whole (%s).", len(messages), self.queue,
+                                exc)
+                return [exc] * len(messages)
+            log.warning("A batch of %d messages on %s failed as a whole (%r); trying each alone, so that only a "
+                        "message at fault fails.", len(messages), self.queue, exc)
+            return [(await self._run([message]))[0] for message in messages]
 
     async def _ack(self, messages: list[AbstractIncomingMessage], every_one_done: bool) -> None:
         """Ack `messages`; when the whole batch is done, with one frame for all of them.
@@ -165,7 +181,11 @@ class Consumer:
             return
         self.counts["acked"] += len(messages)
         last = messages[-1]
-        if every_one_done and all(m.channel is last.channel for m in messages):
+        try:
+            one_channel = all(m.channel is last.channel for m in messages)
+        except aiormq.exceptions.ChannelInvalidStateError:  # closed under them: each ack fails quietly
+            one_channel = False
+        if every_one_done and one_channel:
             await self._quietly(last.ack(multiple=True))
             return
         for message in messages:

@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 
 LAST_ERROR_LIMIT = 2000
 
+# E-mails go out NOTIFIER_BATCH per transaction, and are recorded as sent when it commits.
+# Two transactions at a time: one sending while the next locks and reads its rows, so the
+# SMTP sessions stay busy while the e-mails sent but not yet recorded (those a killed
+# notifier may send again) stay at most two batches.
+LANES = 2
+
 
 class UnknownNotification(PermanentError):
     """A mail job points at a notification that does not exist."""
@@ -47,8 +53,9 @@ def job_outcome(notification_ids: tuple[uuid.UUID, ...], failures: dict[uuid.UUI
     if len(notification_ids) == 1:
         return failed[0][1]
     listed = "; ".join(f"{n}: {exc}" for n, exc in failed[:5])
-    return PermanentError(f"{len(failed)} of the job's {len(notification_ids)} e-mails can never be sent "
-                          f"(the others were): {listed}")
+    others = " (the others were sent)" if len(failed) < len(notification_ids) else ""
+    return PermanentError(f"{len(failed)} of the job's {len(notification_ids)} e-mails can never be sent{others}: "
+                          f"{listed}{' …' if len(failed) > 5 else ''}")
 
 
 # Everything the e-mails say, in one round trip, with the notifications' rows locked: a second
@@ -100,6 +107,7 @@ class Notifier:
         # E-mails the SMTP server took whose "sent" the database did not (it went away between
         # the two): a retry in this process records them instead of sending them again.
         self.unrecorded: dict[uuid.UUID, str] = {}
+        self.lanes = asyncio.Semaphore(LANES)
 
     async def handle(self, bodies: list[bytes]) -> Outcomes:
         outcomes: Outcomes = [None] * len(bodies)
@@ -110,14 +118,22 @@ class Notifier:
             except InvalidMessage as exc:
                 outcomes[i] = exc
         wanted = sorted({n for ids in jobs.values() for n in ids})
-        failures: dict[uuid.UUID, Exception] = {}
         size = self.settings.notifier_batch
-        for start in range(0, len(wanted), size):
-            with transient_db_errors():
-                failures.update(await self.deliver(wanted[start:start + size]))
+        chunks = [wanted[start:start + size] for start in range(0, len(wanted), size)]
+        results = await asyncio.gather(*(self._deliver_in_lane(chunk) for chunk in chunks), return_exceptions=True)
+        failures: dict[uuid.UUID, Exception] = {}
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # nothing of that chunk was recorded: the jobs come back, and what went is skipped
+            failures.update(result)
         for i, ids in jobs.items():
             outcomes[i] = job_outcome(ids, failures)
         return outcomes
+
+    async def _deliver_in_lane(self, notification_ids: list[uuid.UUID]) -> dict[uuid.UUID, Exception]:
+        async with self.lanes:
+            with transient_db_errors():
+                return await self.deliver(notification_ids)
 
     async def deliver(self, notification_ids: list[uuid.UUID]) -> dict[uuid.UUID, Exception]:
         """Send the e-mails of the notifications not sent yet, and record each one's fate.
@@ -164,7 +180,7 @@ class Notifier:
                       ctx.kind, ctx.activation_id, ctx.recipient_email, notification_id, message_id)
         if sent:
             # One line a batch: each e-mail's Message-ID and time are in its notification's row.
-            log.info("Sent %d e-mail(s) for %d mail job(s) in one transaction (%d already sent, %d not sent).",
+            log.info("Sent %d e-mail(s) of %d notification(s) in one transaction (%d already sent, %d not sent).",
                      len(sent), len(notification_ids), already, len(failures))
         for notification_id, exc in failed:
             if isinstance(exc, MailRejected):

@@ -380,15 +380,17 @@ class _Batch:
         now = datetime.now(UTC)
         if self.unclaimed:
             await self._query(_UNCLAIM, self.unclaimed)
+        # Updates first: a request may follow a cancel of the same customer's pending one at the
+        # same company, and its new pending row must not meet the old one still pending.
+        changed = [(i, a) for i, a in self.activations.items() if a.changed and not a.new]
+        if changed:
+            await self._query(_UPDATE_ACTIVATIONS, *_columns(
+                [(i, a.status, a.decided_by_id, a.reason, now) for i, a in changed], 5))
         created = [(i, a) for i, a in self.activations.items() if a.new]
         if created:
             await self._query(_INSERT_ACTIVATIONS, *_columns(
                 [(i, a.requester_id, a.company_id, a.status, a.decided_by_id, a.reason, now, now)
                  for i, a in created], 8))
-        changed = [(i, a) for i, a in self.activations.items() if a.changed and not a.new]
-        if changed:
-            await self._query(_UPDATE_ACTIVATIONS, *_columns(
-                [(i, a.status, a.decided_by_id, a.reason, now) for i, a in changed], 5))
         if not self.events:
             return
         rows = await self._query(_INSERT_EVENTS, *_columns(

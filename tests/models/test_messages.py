@@ -28,6 +28,12 @@ def test_a_command_decodes_to_what_was_encoded() -> None:
     assert Command.decode(command.encode()) == command
 
 
+def test_a_command_with_a_nul_character_is_invalid_so_it_cannot_break_a_batch_in_postgresql() -> None:
+    body = a_command(type=CommandType.REFUSE, company_cnpj=None, reason="sem\x00documentos").encode()
+    with pytest.raises(InvalidMessage):
+        Command.decode(body)
+
+
 def test_a_mail_job_decodes_to_what_was_encoded() -> None:
     job = MailJob((uuid.uuid4(), uuid.uuid4()))
     assert MailJob.decode(job.encode()) == job

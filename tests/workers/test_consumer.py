@@ -1,0 +1,72 @@
+"""How a consumer settles a batch whose handler failed, without RabbitMQ: messages are stand-ins."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import aiormq
+import pytest
+
+from config.settings import Settings
+from models.errors import PermanentError, TransientError
+from workers.consumer import Consumer, Outcomes
+
+
+class Message:
+    """Just what the consumer reads of an incoming message."""
+
+    def __init__(self, body: bytes, channel: object = None) -> None:
+        self.body, self._channel = body, channel
+        self.acks: list[bool] = []
+        self.message_id = body.decode()
+
+    @property
+    def channel(self) -> object:
+        if self._channel is None:
+            raise aiormq.exceptions.ChannelInvalidStateError("closed")
+        return self._channel
+
+    async def ack(self, multiple: bool = False) -> None:
+        self.acks.append(multiple)
+
+
+def consumer(handler: Any) -> Consumer:
+    return Consumer(Settings(), cast(Any, None), "q", handler, prefetch=10, batch_size=5)
+
+
+async def test_a_batch_broken_by_one_message_is_tried_message_by_message_so_only_that_one_fails() -> None:
+    calls: list[list[bytes]] = []
+
+    async def handler(bodies: list[bytes]) -> Outcomes:
+        calls.append(bodies)
+        if b"poison" in bodies:
+            raise PermanentError("PostgreSQL cannot store this message's data")
+        return [None] * len(bodies)
+
+    messages = [Message(b"a"), Message(b"poison"), Message(b"b")]
+    outcomes = await consumer(handler)._run(cast(Any, messages))
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], PermanentError)
+    assert calls == [[b"a", b"poison", b"b"], [b"a"], [b"poison"], [b"b"]]
+
+
+async def test_an_outage_is_every_message_s_failure_and_the_batch_stays_whole() -> None:
+    calls: list[list[bytes]] = []
+
+    async def handler(bodies: list[bytes]) -> Outcomes:
+        calls.append(bodies)
+        raise TransientError("PostgreSQL is unavailable")
+
+    outcomes = await consumer(handler)._run(cast(Any, [Message(b"a"), Message(b"b")]))
+    assert all(isinstance(o, TransientError) for o in outcomes)
+    assert calls == [[b"a", b"b"]]
+
+
+@pytest.mark.parametrize("channels", [("c", "c", "c"), ("c", None, "c")])
+async def test_a_done_batch_is_acked_at_once_only_on_its_one_open_channel(channels: tuple[Any, ...]) -> None:
+    messages = [Message(str(i).encode(), channel) for i, channel in enumerate(channels)]
+    await consumer(None)._ack(cast(Any, messages), every_one_done=True)
+    if None in channels:  # a channel closed under the batch: each ack on its own (failing quietly there)
+        assert [m.acks for m in messages] == [[False], [False], [False]]
+    else:
+        assert [m.acks for m in messages] == [[], [], [True]]
