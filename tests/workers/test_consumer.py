@@ -70,3 +70,32 @@ async def test_a_done_batch_is_acked_at_once_only_on_its_one_open_channel(channe
         assert [m.acks for m in messages] == [[False], [False], [False]]
     else:
         assert [m.acks for m in messages] == [[], [], [True]]
+
+
+class Unsettleable(Message):
+    @property
+    def channel(self) -> object:
+        raise RuntimeError("the channel went away in a way nobody foresaw")
+
+
+async def test_the_consumer_outlives_a_batch_it_could_not_settle() -> None:
+    import asyncio
+
+    handled: list[bytes] = []
+
+    async def handler(bodies: list[bytes]) -> Outcomes:
+        handled.extend(bodies)
+        return [None] * len(bodies)
+
+    stop = asyncio.Event()
+    worker = consumer(handler)
+    work = asyncio.create_task(worker._work(stop))
+    await worker._on_message(cast(Any, Unsettleable(b"first", "c")))
+    await asyncio.sleep(0.01)
+    later = Message(b"second", "c")
+    await worker._on_message(cast(Any, later))
+    await asyncio.sleep(0.01)
+    stop.set()
+    await worker._on_message(cast(Any, Message(b"after the stop", "c")))
+    await asyncio.wait_for(work, 1)
+    assert handled == [b"first", b"second"] and later.acks == [True]
