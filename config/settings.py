@@ -63,7 +63,7 @@ class Settings:
     notifier_max_processes: int = 2
     # A notifier holds NOTIFIER_PREFETCH mail jobs (each the e-mails of a batch of commands) and
     # sends up to NOTIFIER_BATCH e-mails a transaction, over SMTP_SESSIONS connections.
-    notifier_batch: int = 16
+    notifier_batch: int = 64
     notifier_prefetch: int = 20
     scale_poll_interval: float = 2.0
     scale_cooldown: float = 30.0
