@@ -148,8 +148,7 @@ class Consumer:
             await self._ack([m for m, o in rest if o is None], every_one_done=False)
             rest = [(m, o) for m, o in rest if o is not None]
         for message, outcome in rest:
-            assert outcome is not None
-            await self._settle(message, outcome, alone=len(messages) == 1)
+            await self._settle(message, outcome)
 
     async def _run(self, messages: list[AbstractIncomingMessage]) -> Outcomes:
         """The handler's outcome for each message.
@@ -191,13 +190,9 @@ class Consumer:
         for message in messages:
             await self._quietly(message.ack())
 
-    async def _settle(self, message: AbstractIncomingMessage, failure: Exception, alone: bool) -> None:
+    async def _settle(self, message: AbstractIncomingMessage, outcome: Exception | None) -> None:
         """The one place where a message its batch did not finish is deferred, dead-lettered or requeued."""
         try:
-            outcome: Exception | None = failure
-            if not alone and not isinstance(failure, Deferred | PermanentError | TransientError):
-                # It failed for no known reason beside others: maybe theirs. Once more, alone.
-                (outcome,) = await self._run([message])
             await self._conclude(message, outcome)
         except Exception as exc:
             # A message must never stay unsettled, holding a prefetch slot until the broker's

@@ -67,14 +67,6 @@ class MissingEvent(RuntimeError):
     """A command is recorded as processed but its event is not there: the database was changed by hand."""
 
 
-async def process(command: Command, out_of_order_wait: float) -> Processed:
-    """Apply one command exactly once (a batch of one); raises what `process_batch` would return."""
-    (result,) = await process_batch([command], out_of_order_wait)
-    if isinstance(result, Exception):
-        raise result
-    return result
-
-
 async def process_batch(commands: list[Command], out_of_order_wait: float) -> list[Processed | Exception]:
     """Apply `commands` (distinct ids, in arrival order) exactly once, in one transaction.
 
@@ -98,15 +90,13 @@ def overtook_its_request(command: Command, rejection: Rejected, now: datetime, w
         -CLOCK_SKEW <= age < wait
 
 
-def request_problem(command: Command, facts: dict[str, Any] | None) -> Rejected | None:
-    """What makes a new request impossible, if anything, from the facts read for it."""
-    if facts is None:
-        return Rejected(Reason.FORBIDDEN, "The actor is not a known user.")
-    if not facts["company_exists"]:
+def request_problem(command: Command, *, company_exists: bool, taken: bool, pending: bool) -> Rejected | None:
+    """What makes a new request by a known user impossible, if anything."""
+    if not company_exists:
         return Rejected(Reason.NOT_FOUND, f"Company {command.company_cnpj} does not exist.")
-    if facts["taken"]:
+    if taken:
         return Rejected(Reason.ALREADY_EXISTS, "The activation was already requested.")
-    if facts["pending"]:
+    if pending:
         return Rejected(
             Reason.DUPLICATE_PENDING, f"There is already a pending activation at company {command.company_cnpj}."
         )
@@ -290,11 +280,12 @@ class _Batch:
         if superuser is None:
             return self._reject(command, None, Rejected(Reason.FORBIDDEN, "The actor is not a known user."))
         if command.type is CommandType.REQUEST:
-            problem = request_problem(command, {
-                "company_exists": command.company_cnpj in self.companies,
-                "taken": activation is not None or command.activation_id in self.rejected_requests,
-                "pending": (command.actor_cpf, command.company_cnpj) in self.pending,
-            })
+            problem = request_problem(
+                command,
+                company_exists=command.company_cnpj in self.companies,
+                taken=activation is not None or command.activation_id in self.rejected_requests,
+                pending=(command.actor_cpf, command.company_cnpj) in self.pending,
+            )
             if problem is not None:
                 return self._reject(command, None, problem)
             activation = None
