@@ -5,7 +5,7 @@ Starts a private stack as `make bench` does, then:
 - `api`: drives `GET /activations/request` with wrk (every request a new customer/company
   pair, so every answer is a 202) and samples the API process meanwhile;
 - `drain`: queues a backlog of request commands, starts the worker pool, and samples a
-  command worker and the notifier while they work through it.
+  command worker, the notifier and the SMTP sink while they work through it.
 
 Prints, for each process, the functions with the most samples, own time (the function
 itself was running) and cumulative (it was on the stack), as shares of the samples where
@@ -170,9 +170,10 @@ def worker_pids(pool_pid: int, timeout: float = 60) -> dict[str, int]:
 def profile_drain(stack: Stack, args: argparse.Namespace, out: Path) -> list[str]:
     asyncio.run(publish_all(stack.amqp_url, spread_requests(stack.users, args.messages, seed=29)))
     stack.start_pool()
-    pids = worker_pids(stack.processes["pool"].pid)
+    pids = {**worker_pids(stack.processes["pool"].pid), "smtp-sink": stack.processes["smtp-sink"].pid}
     time.sleep(0.5)  # past the start-up: connections opened, consumers registered
-    spies = {f"{role} worker": (record(pid, args.seconds, args.rate, out / f"{role}.folded"), out / f"{role}.folded")
+    names = {role: role if role == "smtp-sink" else f"{role} worker" for role in pids}
+    spies = {names[role]: (record(pid, args.seconds, args.rate, out / f"{role}.folded"), out / f"{role}.folded")
              for role, pid in pids.items()}
     wait_for(spies, args.seconds)
     return [report(name, folded, args.top, f"draining a backlog of {args.messages} requests")

@@ -102,7 +102,6 @@ class Notifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.domain = sender_domain(settings.mail_from)
-        self.sender = parseaddr(settings.mail_from)[1]
         self.mailer = Mailer(settings, sessions=settings.smtp_sessions)
         # E-mails the SMTP server took whose "sent" the database did not (it went away between
         # the two): a retry in this process records them instead of sending them again.
@@ -199,10 +198,10 @@ class Notifier:
                      notification_id)
             return message_id
         try:
-            message = render(ctx, self.settings.mail_from, message_id)
+            email = render(ctx, self.settings.mail_from, message_id)
         except (ValueError, MessageError) as exc:
             raise MailRejected(f"Cannot write an e-mail to {ctx.recipient_email!r}: {exc}") from exc
-        await self.mailer.deliver(self.sender, [ctx.recipient_email], message.as_bytes())
+        await self.mailer.send(email)
         self.unrecorded[notification_id] = message_id
         return message_id
 

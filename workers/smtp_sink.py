@@ -9,10 +9,10 @@ import os
 import signal
 import socket
 import sys
-import uuid
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -33,6 +33,7 @@ class Mailbox:
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory).resolve()
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.folder = str(self.directory)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -55,14 +56,43 @@ class Mailbox:
         log.info("Stored a message from %s to %s in %s.", envelope.mail_from, recipients, path)
         return "250 Message accepted for delivery"
 
-    def store(self, data: bytes) -> Path:
-        """Write `data` to a new .eml file, atomically so readers never see half a message."""
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:8]}.eml"
-        path = self.directory / name
-        temporary = self.directory / f".{name}.tmp"
-        temporary.write_bytes(data)
+    def store(self, data: bytes) -> str:
+        """Write `data` to a new .eml file, atomically so readers never see half a message.
+
+        Plain `os` calls on string paths: pathlib's objects were a sixth of the sink's time.
+        """
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}-{os.urandom(4).hex()}.eml"
+        path = f"{self.folder}/{name}"
+        temporary = f"{self.folder}/.{name}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
         os.replace(temporary, path)
         return path
+
+
+class SinkSMTP(SMTP):
+    """aiosmtpd's server, with the addresses of MAIL FROM and RCPT TO parsed once per address.
+
+    aiosmtpd parses each with the email package's full header parser and defines a class
+    on every call, a quarter of the sink's time; a notifier sends thousands of e-mails from
+    one sender to a few thousand customers, so the same few addresses come back again and again.
+    """
+
+    _addresses: ClassVar[dict[tuple[str, int], tuple[str | None, str | None]]] = {}
+    ADDRESSES_KEPT = 16_384
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        key = (arg, self.local_part_limit)
+        parsed = self._addresses.get(key)
+        if parsed is None:
+            parsed = super()._getaddr(arg)
+            if len(self._addresses) >= self.ADDRESSES_KEPT:
+                self._addresses.clear()
+            self._addresses[key] = parsed
+        return parsed
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
@@ -74,7 +104,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
 
     def session() -> SMTP:
-        protocol = SMTP(mailbox, hostname=hostname, loop=loop)
+        protocol = SinkSMTP(mailbox, hostname=hostname, loop=loop)
         sessions.add(protocol)
         return protocol
 

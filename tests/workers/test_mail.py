@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 
 import pytest
 
 from models.entities import NotificationKind
-from workers.mail import MailContext, envelope, format_brasilia, format_cnpj, render
+from workers.mail import Email, MailContext, envelope, format_brasilia, format_cnpj, render
 
 SENDER = "Ativações <nao-responda@ativacoes.local>"
 MESSAGE_ID = "<1764770700.1.42.notification@ativacoes.local>"
@@ -31,15 +33,15 @@ def context(kind: NotificationKind, reason: str | None = None) -> MailContext:
     )
 
 
-def parsed(message: Message) -> EmailMessage:
+def parsed(email: Email) -> EmailMessage:
     """The message as a mail client would read it from the wire."""
-    result = message_from_bytes(message.as_bytes(), policy=policy.default)
+    result = message_from_bytes(email.data, policy=policy.default)
     assert isinstance(result, EmailMessage)
     return result
 
 
-def text_of(message: Message) -> str:
-    part = parsed(message).get_body(("plain",))
+def text_of(email: Email) -> str:
+    part = parsed(email).get_body(("plain",))
     assert part is not None
     return str(part.get_content())
 
@@ -58,8 +60,8 @@ def text_of(message: Message) -> str:
 def test_each_kind_is_addressed_to_the_customer_with_a_portuguese_subject_and_body(
     kind: NotificationKind, subject: str, sentence: str
 ) -> None:
-    message = parsed(render(context(kind), SENDER, MESSAGE_ID))
-    body = text_of(message)
+    email = render(context(kind), SENDER, MESSAGE_ID)
+    message, body = parsed(email), text_of(email)
 
     assert message["To"] == "João da Silva <joao.silva@example.com>"
     assert message["From"] == SENDER
@@ -97,13 +99,15 @@ def test_the_same_input_always_renders_the_same_bytes() -> None:
     first = render(context(NotificationKind.REFUSED, "Documentação incompleta"), SENDER, MESSAGE_ID)
     second = render(context(NotificationKind.REFUSED, "Documentação incompleta"), SENDER, MESSAGE_ID)
 
-    assert first.as_bytes() == second.as_bytes()
+    assert first.data == second.data
 
 
 def test_the_body_travels_as_seven_bit_text_so_any_relay_accepts_it() -> None:
-    raw = render(context(NotificationKind.RECEIVED), SENDER, MESSAGE_ID).as_bytes()
+    raw = render(context(NotificationKind.RECEIVED), SENDER, MESSAGE_ID).data
 
     assert raw.isascii()
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # every line ends as SMTP wants it
 
 
 def test_times_are_shown_in_brasilia_whatever_zone_they_come_in() -> None:
@@ -134,8 +138,30 @@ def test_a_line_break_in_a_header_value_is_refused_so_no_header_can_be_injected(
 
 
 def test_the_envelope_names_the_sender_and_the_customer() -> None:
-    sender, recipients, data = envelope(render(context(NotificationKind.APPROVED), SENDER, MESSAGE_ID))
+    email = render(context(NotificationKind.APPROVED), SENDER, MESSAGE_ID)
 
-    assert sender == "nao-responda@ativacoes.local"
-    assert recipients == ["joao.silva@example.com"]
-    assert data.isascii() and b"Message-ID: " + MESSAGE_ID.encode() in data
+    assert email.sender == "nao-responda@ativacoes.local"
+    assert email.recipients == ("joao.silva@example.com",)
+    assert envelope(email.data) == email  # the same envelope as the headers give
+    assert b"Message-ID: " + MESSAGE_ID.encode() in email.data
+
+
+def customer_named(name: str) -> MailContext:
+    return MailContext(name, "ana@example.com", "Padaria Pão Quente", "11222333000181", ACTIVATION_ID,
+                       NotificationKind.APPROVED, HAPPENED_AT)
+
+
+def test_a_name_with_quotes_and_commas_is_quoted_in_the_to_header() -> None:
+    name = 'Ana "Aninha" Souza, Jr.'
+    to = parsed(render(customer_named(name), SENDER, MESSAGE_ID))["To"]
+
+    assert [(a.display_name, a.addr_spec) for a in to.addresses] == [(name, "ana@example.com")]
+
+
+def test_a_long_accented_name_is_folded_over_encoded_words_that_decode_to_it() -> None:
+    name = " ".join(["Conceição"] * 20)
+    email = render(customer_named(name), SENDER, MESSAGE_ID)
+
+    to = BytesHeaderParser().parsebytes(email.data)["To"]
+    assert str(make_header(decode_header(to))) == f"{name} <ana@example.com>"  # as RFC 2047 reads it
+    assert all(len(line) <= 78 for line in email.data.split(b"\r\n"))
