@@ -49,8 +49,8 @@ run: seed ## run API, worker pool, notifier and SMTP sink in the foreground (Ctr
 reset: install ## start from scratch (service stopped): drop the database and the queues, remove var/mail
 	$(PY) -m workers.reset
 
-backlog: install ## publish COUNT (default 5000) request commands straight to RabbitMQ, to watch the pool scale
-	$(PY) -m loadtest.backlog --count $(or $(COUNT),5000)
+backlog: install ## publish COUNT (default 5000) request commands straight to RabbitMQ, to watch the pool scale (SEED repeats a run)
+	$(PY) -m loadtest.backlog --count $(or $(COUNT),5000) $(if $(SEED),--seed $(SEED))
 
 dlq: install ## list dead letters; ACTION=replay or ACTION=purge, QUEUE=commands|mail, ID=<message id>
 	$(PY) -m workers.dlq $(or $(ACTION),list) --queue $(or $(QUEUE),all) $(if $(ID),--id $(ID))
@@ -76,7 +76,7 @@ bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; wr
 	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))
 
 loadtest: $(LOAD_STAMP) ## locust against a running instance (USERS, SPAWN_RATE, DURATION, RATE, PROCESSES, HOST); then the books
-	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/cpu-*.txt
+	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/cpu-*.txt var/loadtest/stats_final.csv
 	LOADTEST_RATE=$(RATE) $(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary -u $(USERS) -r $(SPAWN_RATE) \
 		-t $(DURATION) --host $(HOST) $(if $(PROCESSES),--processes $(PROCESSES)) --stop-timeout 10 \
 		--html var/loadtest/report.html --csv var/loadtest/stats --exit-code-on-error 0

@@ -58,19 +58,32 @@ def read_users(path: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m loadtest.backlog --count N`: publish N requests from the demo customers."""
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with a fresh seed when none is given."""
     parser = argparse.ArgumentParser(prog="python -m loadtest.backlog", description=main.__doc__)
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--users", default="loadtest/users.csv")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="picks the customers and companies; the same seed picks the same ones "
+                             "(default: a new seed each run)")
     args = parser.parse_args(argv)
+    if args.seed is None:
+        # A fixed seed would pick the same pairs every run, so a second run would be all duplicates.
+        args.seed = random.randrange(1_000_000)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m loadtest.backlog --count N [--seed S]`: publish N requests from the demo customers."""
+    args = arguments(argv)
     logging_config.setup("INFO", "backlog")
     settings = load()
-    commands = spread_requests(read_users(args.users), args.count)
+    commands = spread_requests(read_users(args.users), args.count, seed=args.seed)
     started = time.monotonic()
     asyncio.run(publish_all(settings.amqp_url, commands))
-    log.info("Published %d request commands in %.1f s; watch them drain with `make status`.",
-             len(commands), time.monotonic() - started)
+    log.info("Published %d request commands in %.1f s with seed %d (the same seed picks the same customers and "
+             "companies again); watch them drain with `make status`.",
+             len(commands), time.monotonic() - started, args.seed)
     return 0
 
 

@@ -4,7 +4,8 @@ Each simulated customer logs in once (as its own demo user from loadtest/users.c
 lists companies, asks for activations at random companies, looks at and lists its own,
 and cancels some. Simulated super-users list pending activations and approve or refuse
 them. Every 202 is written down (var/loadtest/accepted-<pid>.txt) so that the books can
-be balanced afterwards (`python -m loadtest.report`, run by `make loadtest`).
+be balanced afterwards (`python -m loadtest.report`, run by `make loadtest`); as locust
+quits, its final figures go beside its CSV files (`<prefix>_final.csv`) for the report.
 
 Environment: LOADTEST_RATE (tasks per second per simulated user, default 0.2),
 LOADTEST_DIR (default var/loadtest), LOADTEST_USERS (default loadtest/users.csv).
@@ -24,6 +25,8 @@ import psutil
 from locust import FastHttpUser, between, constant_throughput, events, task
 from locust.env import Environment
 from locust.exception import StopUser
+from locust.runners import WorkerRunner
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
 RATE = float(os.environ.get("LOADTEST_RATE", "0.2"))
 OUT = Path(os.environ.get("LOADTEST_DIR", "var/loadtest"))
@@ -35,6 +38,7 @@ COMPANIES = sorted({row["company_cnpj"] for row in _ROWS})
 ACCEPTED: list[str] = []
 _pools: dict[str, Any] = {}
 _cpu = {"max": 0.0, "samples": 0, "total": 0.0}
+_environment: list[Environment] = []
 
 
 def next_account(environment: Environment, role: str) -> dict[str, str]:
@@ -165,3 +169,26 @@ def _write_down(environment: Environment, **kwargs: Any) -> None:
     if _cpu["samples"]:
         (OUT / f"cpu-{os.getpid()}.txt").write_text(
             f"{_cpu['max']:.0f} {_cpu['total'] / _cpu['samples']:.0f}\n")
+
+
+@events.init.add_listener
+def _remember(environment: Environment, **kwargs: Any) -> None:
+    _environment.append(environment)
+
+
+@events.quit.add_listener
+def _write_final_stats(**kwargs: Any) -> None:
+    """Write the final figures to `<csv prefix>_final.csv`, the same columns as locust's `_stats.csv`.
+
+    Locust rewrites `_stats.csv` every second while it runs but not once more at the end, so
+    that file misses whatever came after its last rewrite. This one is written just after
+    the summary locust prints, from the same figures.
+    """
+    if not _environment:
+        return
+    environment = _environment[-1]
+    prefix = getattr(environment.parsed_options, "csv_prefix", None)
+    if not prefix or isinstance(environment.runner, WorkerRunner):  # locust's workers write no CSV
+        return
+    with open(f"{prefix}_final.csv", "w", newline="") as handle:
+        StatsCSV(environment, PERCENTILES_TO_REPORT).requests_csv(csv.writer(handle))

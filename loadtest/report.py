@@ -1,9 +1,10 @@
 """After a locust run: acceptance and completion figures, and the books, side by side.
 
-Acceptance is what the API answered (from locust's CSV): requests per second and latency
-percentiles. Completion is what the workers did with each accepted command: the time from
-the command being issued to its event being committed (from PostgreSQL). Then the books:
-every 202 must have reached its event, and every applied event its e-mail.
+Acceptance is what the API answered (locust's final figures, which the locustfile writes
+to `stats_final.csv`): requests per second and latency percentiles. Completion is what the
+workers did with each accepted command: the time from the command being issued to its
+event being committed (from PostgreSQL). Then the books: every 202 must have reached its
+event, and every applied event its e-mail.
 """
 
 from __future__ import annotations
@@ -109,7 +110,10 @@ async def run(folder: Path, timeout: float) -> int:
     settings = load()
     await generator_done(folder)
     ids = accepted_ids(folder)
-    out = ["acceptance (the API's answers):", *acceptance(folder / "stats_stats.csv"), "",
+    stats, title = folder / "stats_final.csv", "acceptance (the API's answers):"
+    if not stats.exists():  # a locust that did not quit cleanly: its periodic file is all there is
+        stats, title = folder / "stats_stats.csv", "acceptance (the API's answers, short of the run's last second):"
+    out = [title, *acceptance(stats), "",
            steady_state(folder / "stats_stats_history.csv"), cpu(folder)]
     settled = await settle(settings.database_url, ids, timeout)
     out.append(await completion(settings.database_url, ids))

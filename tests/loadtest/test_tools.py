@@ -27,14 +27,21 @@ def run(argv: list[str], env: dict[str, str], timeout: float = 300) -> subproces
 def test_the_locust_scenario_runs_and_its_books_balance(stack: Stack, tmp_path: Path) -> None:
     env = {**stack.env, "LOADTEST_DIR": str(tmp_path), "LOADTEST_USERS": str(stack.root / "users.csv"),
            "LOADTEST_RATE": "2"}
-    run([str(ROOT / ".venv/bin/locust"), "-f", "loadtest/locustfile.py", "--headless", "--only-summary",
-         "-u", "8", "-r", "8", "-t", "5s", "--host", stack.api, "--csv", str(tmp_path / "stats"),
-         "--html", str(tmp_path / "report.html"), "--exit-code-on-error", "0"], env)
+    locust = run([str(ROOT / ".venv/bin/locust"), "-f", "loadtest/locustfile.py", "--headless", "--only-summary",
+                  "-u", "8", "-r", "8", "-t", "5s", "--host", stack.api, "--csv", str(tmp_path / "stats"),
+                  "--html", str(tmp_path / "report.html"), "--exit-code-on-error", "0"], env)
     assert (tmp_path / "report.html").exists()
     assert list(tmp_path.glob("accepted-*.txt"))
     summary = run([sys.executable, "-m", "loadtest.report", "--dir", str(tmp_path), "--settle-timeout", "60"], env)
     assert "acceptance" in summary.stdout and "completion" in summary.stdout and "steady state" in summary.stdout
     assert " 0 lost, 0 duplicated" in summary.stdout
+    # The report counts what locust's own summary counts, the run's last second included.
+    assert aggregated_count(summary.stdout) == aggregated_count(locust.stdout + locust.stderr)
+
+
+def aggregated_count(output: str) -> int:
+    """The request count on the first `Aggregated` row of a locust summary or of the report."""
+    return next(int(line.split()[1]) for line in output.splitlines() if line.split()[:1] == ["Aggregated"])
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
