@@ -14,6 +14,7 @@ import signal
 
 import aio_pika
 import asyncpg
+import uvloop
 from aio_pika.abc import AbstractIncomingMessage
 
 from config.settings import load
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--prefetch", type=int, default=16)
     parser.add_argument("--pool-size", type=int, default=5)
     args = parser.parse_args()
-    asyncio.run(run(args.queue, args.prefetch, args.pool_size))
+    uvloop.run(run(args.queue, args.prefetch, args.pool_size))  # the event loop our workers run on
 
 
 if __name__ == "__main__":

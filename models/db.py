@@ -22,8 +22,18 @@ async def reset_connection(connection: Any) -> None:
     """
 
 
-def tortoise_config(settings: Settings, pool_size: int | None = None) -> dict[str, Any]:
-    """The Tortoise configuration for `settings`, with a bounded connection pool."""
+def tortoise_config(settings: Settings, pool_size: int | None = None, *, fresh_plans: bool = False) -> dict[str, Any]:
+    """The Tortoise configuration for `settings`, with a bounded connection pool.
+
+    `fresh_plans`: plan every query for the values it is run with, instead of preparing it
+    once per connection. For the workers' few queries a batch, each over arrays of a hundred
+    ids: PostgreSQL switches a prepared query to one generic plan after five runs, and a plan
+    chosen while a table was nearly empty (a sequential scan, a hash join over the whole
+    table) stays until the next ANALYZE, costing more with every row the table gains. Seen
+    in a drain on a new database: 32 ms instead of 2 ms a batch for one query, PostgreSQL's
+    CPU per message 0.67 ms instead of 0.29. Planning each time costs a few tenths of a
+    millisecond a batch.
+    """
     size = pool_size or settings.db_pool_size
     url = settings.database_url
     parts = urlsplit(url)
@@ -31,6 +41,10 @@ def tortoise_config(settings: Settings, pool_size: int | None = None) -> dict[st
     url = urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
     connection = expand_db_url(url)
     connection["credentials"]["reset"] = reset_connection
+    if fresh_plans:
+        # No named prepared statements: asyncpg then sends each query unnamed, planned at once
+        # with its parameters (PostgreSQL plans foreign-key checks as before).
+        connection["credentials"]["statement_cache_size"] = 0
     return {
         "connections": {"default": connection},
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
@@ -39,9 +53,10 @@ def tortoise_config(settings: Settings, pool_size: int | None = None) -> dict[st
     }
 
 
-async def connect(settings: Settings, pool_size: int | None = None) -> None:
+async def connect(settings: Settings, pool_size: int | None = None, *, fresh_plans: bool = False) -> None:
     """Open this process's connection pool (call from a start-up hook, never at import)."""
-    await Tortoise.init(config=tortoise_config(settings, pool_size), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(settings, pool_size, fresh_plans=fresh_plans),
+                        _enable_global_fallback=True)
 
 
 async def disconnect() -> None:

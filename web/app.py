@@ -8,6 +8,7 @@ import os
 
 from sanic import Sanic
 from sanic_ext import Extend
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from config import logging as logging_config
 from config.settings import Settings, load
@@ -38,7 +39,10 @@ def create_app(settings: Settings) -> Sanic:
     app.config.HEALTH = False
     # Every body this API takes is a few hundred bytes; a large one only ties up the loop.
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
-    Extend(app)
+    # Only the OpenAPI documents and UI of sanic-ext: its other extensions (injection, the
+    # HTTP and health ones, logging) are not used here, and injection alone dispatched a
+    # signal on every request.
+    Extend(app, extensions=[OpenAPIExtension], built_in_extensions=False)
     app.ext.openapi.add_security_scheme("token", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.describe(
         "Activation requests API",

@@ -112,7 +112,9 @@ class Broker:
         timeout = self.settings.publish_timeout
         index = next(self._turn) % len(self._channels)
         try:
-            await asyncio.wait_for(self._publish(index, exchange, routing_key, message, mandatory), timeout=timeout)
+            # asyncio.timeout, not wait_for: no task of its own for each message.
+            async with asyncio.timeout(timeout):
+                await self._publish(index, exchange, routing_key, message, mandatory)
         except aio_pika.exceptions.PublishError as exc:
             raise Unroutable(f"No queue is bound to {exchange}/{routing_key}.") from exc
         except aiormq.exceptions.DeliveryError as exc:  # a nack

@@ -11,6 +11,8 @@ import signal
 import sys
 from collections.abc import Callable
 
+import uvloop
+
 from config import logging as logging_config
 from config.settings import Settings
 from models import db
@@ -43,7 +45,7 @@ async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
     """Run one consumer of `role` until `stop` is set."""
     queue, make_handler = ROLES[role]
     name = f"{role}-worker pid {os.getpid()}"
-    await db.connect(settings)
+    await db.connect(settings, fresh_plans=True)  # batches: a plan for each batch's arrays of ids
     broker = Broker(settings, name)
     try:
         await broker.connect_with_retry()
@@ -80,7 +82,9 @@ def main(role: str, settings: Settings) -> int:
         await serve(role, settings, stop)
 
     try:
-        asyncio.run(run())
+        # uvloop, as the API has through Sanic: the event loop and socket writes in C take a
+        # fifth less CPU per message than asyncio's own loop.
+        uvloop.run(run())
     except ConfigurationError as exc:
         log.error("Cannot start the %s worker: %s", role, exc)
         return 2

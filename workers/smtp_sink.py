@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
+import uvloop
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from config import logging as logging_config
@@ -137,7 +138,7 @@ def main(settings: Settings) -> None:
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
-        asyncio.run(_run(settings))
+        uvloop.run(_run(settings))
     except ConfigurationError as exc:
         log.error("%s", exc)
         sys.exit(1)
