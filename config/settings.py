@@ -41,6 +41,10 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 1
+    # Connections the kernel holds for the API before it accepts them. Past it, a new
+    # connection's handshake is dropped and the client retries after 1, 3, 7, 15… s: a
+    # crowd's connections arriving while the API is busy would wait tens of seconds.
+    api_backlog: int = 4096
     public_url: str = ""
 
     jwt_secret: str = ""
@@ -144,7 +148,7 @@ class Settings:
             raise ConfigurationError("Set SMTP_TLS or SMTP_STARTTLS, not both.")
         for name in ("worker_min_processes", "notifier_min_processes", "worker_prefetch", "worker_batch",
                      "notifier_prefetch", "notifier_batch", "smtp_sessions", "db_pool_size",
-                     "api_db_pool_size", "scale_backlog_per_worker", "login_concurrency"):
+                     "api_db_pool_size", "api_backlog", "scale_backlog_per_worker", "login_concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name.upper()} must be at least 1.")
         for role in ("worker", "notifier"):

@@ -19,7 +19,7 @@ def main() -> int:
     app = loader.load()
     single = settings.api_workers == 1
     app.prepare(host=settings.api_host, port=settings.api_port, workers=settings.api_workers,
-                single_process=single, access_log=False, motd=False)
+                backlog=settings.api_backlog, single_process=single, access_log=False, motd=False)
     if single:
         Sanic.serve_single(primary=app)
     else:

@@ -19,10 +19,13 @@ class Database:
         self.pending = set(pending)
         self.queries: list[list[Pair]] = []
         self.fails = fails
+        self.gate: asyncio.Event | None = None
 
     async def query(self, pairs: list[Pair]) -> set[Pair]:
         self.queries.append(pairs)
         await asyncio.sleep(0)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.fails:
             raise ConnectionError("PostgreSQL went away")
         return self.pending & set(pairs)
@@ -51,6 +54,25 @@ def test_given_a_check_asked_after_an_answer_then_it_is_read_again() -> None:
 
     assert asyncio.run(scenario()) == (False, True)
     assert len(database.queries) == 2
+
+
+def test_given_checks_asked_while_a_query_runs_then_they_go_together_in_the_next_one() -> None:
+    database = Database((BIA, BETA))
+    checks = PendingChecks(database.query)
+
+    async def scenario() -> list[bool]:
+        database.gate = asyncio.Event()  # the first query waits on the database until let through
+        first = asyncio.ensure_future(checks.has_pending(ANA, ACME))
+        await asyncio.sleep(0.01)
+        later = []
+        for cpf, cnpj in ((BIA, BETA), (ANA, BETA)):  # asked in different turns of the loop
+            later.append(asyncio.ensure_future(checks.has_pending(cpf, cnpj)))
+            await asyncio.sleep(0.01)
+        database.gate.set()
+        return [await first, *[await answer for answer in later]]
+
+    assert asyncio.run(scenario()) == [False, True, False]
+    assert database.queries == [[(ANA, ACME)], [(BIA, BETA), (ANA, BETA)]]
 
 
 def test_given_the_database_fails_then_every_caller_of_that_batch_gets_the_error() -> None:
