@@ -11,10 +11,16 @@ whose cores are all busy.
 
 from __future__ import annotations
 
+import argparse
+import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import psutil
+
+from config.settings import load
 
 # First match wins: (component, words that must all appear in the command line).
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -27,6 +33,7 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("supervisor", ("workers pool",)),
     ("RabbitMQ", ("beam.smp",)),
     ("load generator", ("wrk",)),
+    ("load generator", ("locust",)),
 )
 
 
@@ -45,9 +52,9 @@ def component(cmdline: str, database: str) -> str | None:
 SHARED = {"RabbitMQ", "PostgreSQL"}
 
 
-def _snapshot(database: str) -> dict[int, tuple[str, float]]:
+def _snapshot(database: str, everyone: bool = False) -> dict[int, tuple[str, float]]:
     # Our own processes are the ones this process started: another copy of the service running
-    # on the same machine has the same command lines but is not measured.
+    # on the same machine has the same command lines but is not measured (unless `everyone`).
     mine = {child.pid for child in psutil.Process().children(recursive=True)}
     found: dict[int, tuple[str | None, int, float]] = {}
     for process in psutil.process_iter(["cmdline", "cpu_times", "ppid"]):
@@ -66,7 +73,7 @@ def _snapshot(database: str) -> dict[int, tuple[str, float]]:
             if name is not None or parent not in found:
                 break
             name, parent, _used = found[parent]
-        if name is not None and (name in SHARED or pid in mine):
+        if name is not None and (everyone or name in SHARED or pid in mine):
             seen[pid] = (name, used)
     return seen
 
@@ -76,16 +83,17 @@ class CpuMeter:
     """CPU seconds per component between `start()` and `stop()`."""
 
     database: str
+    everyone: bool = False  # every process of the service on this machine, not only those this one started
     before: dict[int, tuple[str, float]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> None:
-        self.before = _snapshot(self.database)
+        self.before = _snapshot(self.database, self.everyone)
 
     def stop(self) -> dict[str, float]:
         """CPU seconds per component used since `start()` (processes started meanwhile count in full)."""
         totals: dict[str, float] = defaultdict(float)
-        for pid, (name, used) in _snapshot(self.database).items():
+        for pid, (name, used) in _snapshot(self.database, self.everyone).items():
             earlier = self.before.get(pid)
             totals[name] += used - (earlier[1] if earlier is not None and earlier[0] == name else 0.0)
         self.seconds = {name: round(value, 2) for name, value in sorted(totals.items()) if value > 0}
@@ -97,3 +105,27 @@ def per_unit_ms(seconds: dict[str, float], units: float) -> dict[str, float]:
     shares = {name: round(1000 * value / max(units, 1), 3) for name, value in seconds.items()}
     shares["total"] = round(sum(shares.values()), 3)
     return shares
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Cores each component of a running service used over a while: `python -m loadtest.cpu --seconds 60`."""
+    parser = argparse.ArgumentParser(prog="python -m loadtest.cpu", description=main.__doc__)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--database", default=None, help="whose PostgreSQL backends count (default: DATABASE_URL's)")
+    args = parser.parse_args(argv)
+    database = args.database or urlsplit(load().database_url).path.lstrip("/")
+    meter = CpuMeter(database, everyone=True)
+    meter.start()
+    time.sleep(args.seconds)
+    used = meter.stop()
+    width = max(len(name) for name in [*used, "total"])
+    lines = [f"CPU over {args.seconds:.0f} s, in cores (1.00 = one core busy the whole time):"]
+    ranked = sorted(used.items(), key=lambda kv: -kv[1])
+    lines += [f"  {name:<{width}}  {value / args.seconds:5.2f}" for name, value in ranked]
+    lines.append(f"  {'total':<{width}}  {sum(used.values()) / args.seconds:5.2f}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -141,3 +142,19 @@ async def test_a_mailer_reuses_one_session_for_consecutive_emails_and_refuses_do
         await mailer.send(message("<after-refusal@ativacoes.local>"))  # a fresh session takes over
         mailer.close()
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 4
+
+
+async def test_the_sink_counts_what_it_stored_in_one_line_a_while_not_one_a_message(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    settings = Settings(smtp_sink_port=port, smtp_port=port, mail_dir=str(tmp_path / "mail"))
+    caplog.set_level(logging.INFO, logger="workers.smtp_sink")
+    async with running_sink(settings):
+        mailer = Mailer(settings, sessions=1)
+        for n in range(3):
+            await mailer.send(message(f"<counted-{n}@ativacoes.local>"))
+        mailer.close()
+
+    stored = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Stored")]
+    assert len(stored) == 1 and stored[0].startswith("Stored 3 message(s) since the last report")
