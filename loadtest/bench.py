@@ -2,11 +2,14 @@
 
 1. API: wrk drives our `GET /activations/request` (every request a new, valid command from
    a different customer/company pair, so every answer is a 202) and the minimal
-   `loadtest/ceiling_api.py` (verify a JWT, publish one confirmed message). Two rounds
-   each, alternating; the best round of each counts.
+   `loadtest/ceiling_api.py` (verify a JWT, publish one confirmed message). Five rounds,
+   each running the two back to back (who goes first alternates); the round with the
+   median ratio counts, and every round is kept in latest.json.
 2. Workers: the same number of messages drained by our worker pool (commands applied,
    e-mails sent and delivered to the SMTP sink) and by `loadtest/ceiling_worker.py` (one
-   INSERT transaction per message), with the same number of processes.
+   INSERT transaction per message), with the same number of processes. Two rounds, ours
+   first and then the ceiling first; the round with the median ratio counts (of two, the
+   lower).
 
 Writes var/bench/latest.json and latest.png, and the figures between the bench markers of
 docs/benchmarks.md and README.md (unless --no-docs).
@@ -147,7 +150,19 @@ def parse_wrk(output: str) -> dict[str, float]:
             "non_2xx": float(errors.group(1)) if errors else 0.0, "requests": float(total.group(1)) if total else 0.0}
 
 
-def api_phase(stack: Stack, seconds: int, connections: int, memory: PeakMemory, work: Path) -> dict[str, Any]:
+def median_round(ours: list[dict[str, Any]], raw: list[dict[str, Any]], rate: str) -> int:
+    """The round whose ratio ours/ceiling is the median one (the lower middle of an even count).
+
+    Each round runs the two sides back to back, so a ratio within a round compares like with
+    like on a machine whose speed drifts; the median of those ratios is not moved by one
+    lucky or unlucky round, which the best of each side alone would be.
+    """
+    ratios = sorted(range(len(ours)), key=lambda i: ours[i][rate] / max(raw[i][rate], 1e-9))
+    return ratios[(len(ratios) - 1) // 2]
+
+
+def api_phase(stack: Stack, seconds: int, rounds: int, connections: int, memory: PeakMemory,
+              work: Path) -> dict[str, Any]:
     customers = [u for u in stack.users if u["role"] == "user"]
     companies = sorted({u["company_cnpj"] for u in stack.users})
     secret = stack.base.secret
@@ -169,28 +184,30 @@ def api_phase(stack: Stack, seconds: int, connections: int, memory: PeakMemory, 
                 break
             except httpx.HTTPError:
                 time.sleep(0.3)
-        ours: list[dict[str, float]] = []
-        raw: list[dict[str, float]] = []
-        for round_ in range(2):
-            # The second round starts where no pair of the first can have reached.
+        ours: list[dict[str, Any]] = []
+        raw: list[dict[str, Any]] = []
+        lua_script(work / "ceiling.lua", tokens, companies, "/ceiling")
+        for round_ in range(rounds):
+            # Each round starts where no pair of the earlier ones can have reached.
             lua_script(work / "ours.lua", tokens, companies, "/activations/request",
-                       start=round_ * len(tokens) * len(companies) // 2)
+                       start=round_ * len(tokens) * len(companies) // rounds)
             # Each side starts from an empty queue: a quorum queue takes messages more slowly
             # the more it holds, and nothing consumes during this phase.
             purge(stack, "activations.commands")
             purge(stack, CEILING_QUEUE)
-            ours.append(wrk(f"{stack.api}/activations/request", work / "ours.lua", seconds, connections,
-                            meter=CpuMeter(stack.db_name)))
-            lua_script(work / "ceiling.lua", tokens, companies, "/ceiling")
-            raw.append(wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", work / "ceiling.lua", seconds, connections,
-                           meter=CpuMeter(stack.db_name)))
+            sides = [("ours", f"{stack.api}/activations/request", work / "ours.lua"),
+                     ("ceiling", f"http://127.0.0.1:{ceiling_port}/ceiling", work / "ceiling.lua")]
+            if round_ % 2:
+                sides.reverse()  # who goes first alternates, so a drifting machine favours neither
+            for side, url, script in sides:
+                figures = wrk(url, script, seconds, connections, meter=CpuMeter(stack.db_name))
+                (ours if side == "ours" else raw).append(figures)
             log.info("API round %d: ours %.0f req/s, ceiling %.0f req/s.", round_ + 1, ours[-1]["rps"], raw[-1]["rps"])
     finally:
         ceiling.terminate()
         ceiling.wait(timeout=20)
-    best_ours = max(ours, key=lambda r: r["rps"])
-    best_raw = max(raw, key=lambda r: r["rps"])
-    return {"ours": best_ours, "ceiling": best_raw, "rounds": {"ours": ours, "ceiling": raw}}
+    middle = median_round(ours, raw, "rps")
+    return {"ours": ours[middle], "ceiling": raw[middle], "rounds": {"ours": ours, "ceiling": raw}}
 
 
 def purge(stack: Stack, queue: str) -> None:
@@ -202,9 +219,9 @@ async def count(stack: Stack, sql: str, *args: Any) -> int:
     return int((await stack.query(sql, *args))[0][0])
 
 
-def drain_ours(stack: Stack, messages: int, memory: PeakMemory) -> dict[str, Any]:
+def drain_ours(stack: Stack, messages: int, memory: PeakMemory, round_: int = 0) -> dict[str, Any]:
     purge(stack, "activations.commands")  # what the API phase queued
-    commands = spread_requests(stack.users, messages, seed=23)
+    commands = spread_requests(stack.users, messages, seed=23 + round_)
     wanted = list(ids(commands))
     asyncio.run(publish_all(stack.amqp_url, commands))
     meter = CpuMeter(stack.db_name)
@@ -221,6 +238,7 @@ def drain_ours(stack: Stack, messages: int, memory: PeakMemory) -> dict[str, Any
         time.sleep(0.5)
     seconds = time.monotonic() - started
     cpu = meter.stop()
+    stack.stop_process("pool")
     mails = asyncio.run(count(stack, "SELECT count(*) FROM notifications WHERE status = 'sent'"))
     return {"messages": messages, "seconds": round(seconds, 2), "mps": messages / seconds, "emails": mails,
             "cpu_s": cpu, "cpu_ms_per_message": per_unit_ms(cpu, messages)}
@@ -240,6 +258,10 @@ def drain_ceiling(stack: Stack, messages: int, processes: int, memory: PeakMemor
                 for _ in range(min(500, messages - start))))
         await connection.close()
 
+    try:
+        before = asyncio.run(count(stack, "SELECT count(*) FROM bench_ceiling"))
+    except Exception:  # the first worker creates the table
+        before = 0
     asyncio.run(fill())
     meter = CpuMeter(stack.db_name)
     meter.start()
@@ -255,7 +277,7 @@ def drain_ceiling(stack: Stack, messages: int, processes: int, memory: PeakMemor
                 done = asyncio.run(count(stack, "SELECT count(*) FROM bench_ceiling"))
             except Exception:  # the first worker creates the table
                 done = 0
-            if done >= messages:
+            if done >= before + messages:
                 break
             time.sleep(0.25)
         seconds = time.monotonic() - started
@@ -299,11 +321,13 @@ def figures(result: dict[str, Any]) -> str:
         "",
         "| | ours | ceiling | ratio |",
         "| --- | --- | --- | --- |",
-        f"| API commands/s (`GET /activations/request`, wrk, {a['connections']} connections) | "
+        f"| API commands/s (`GET /activations/request`, wrk, {a['connections']} connections; "
+        f"median of {len(a['rounds']['ours'])} rounds) | "
         f"{result['api_rps']:.0f} | {result['api_ceiling_rps']:.0f} | **{result['api_ratio']:.2f}** |",
         f"| API latency p50 / p99 | {a['ours']['p50_ms']:.1f} / {a['ours']['p99_ms']:.1f} ms | "
         f"{a['ceiling']['p50_ms']:.1f} / {a['ceiling']['p99_ms']:.1f} ms | |",
-        f"| drain of {d['ours']['messages']} messages, messages/s ({d['processes']} worker processes) | "
+        f"| drain of {d['ours']['messages']} messages, messages/s ({d['processes']} worker processes; "
+        f"median of {len(d['rounds']['ours'])} rounds) | "
         f"{result['drain_mps']:.0f} | {result['drain_ceiling_mps']:.0f} | **{result['drain_ratio']:.2f}** |",
         "",
         f"Peak resident memory: {memory}.",
@@ -341,12 +365,15 @@ def partial_figures(result: dict[str, Any]) -> str:
             lines.append(f"API round {n}: ours {ours['rps']:.0f} req/s (p50 {ours['p50_ms']:.1f} / p99 "
                          f"{ours['p99_ms']:.1f} ms, {ours['non_2xx']:.0f} non-2xx), ceiling {raw['rps']:.0f} req/s "
                          f"(p50 {raw['p50_ms']:.1f} / p99 {raw['p99_ms']:.1f} ms); ratio {ratio:.2f}")
-        lines.append(f"API best of each: ours {result['api_rps']:.0f}, ceiling {result['api_ceiling_rps']:.0f}, "
+        lines.append(f"API median round: ours {result['api_rps']:.0f}, ceiling {result['api_ceiling_rps']:.0f}, "
                      f"ratio {result['api_ratio']:.2f}")
         lines += cpu_table("CPU ms per API command", a["ours"].get("cpu_ms_per_request", {}),
                            a["ceiling"].get("cpu_ms_per_request", {}))
     if "drain" in result:
         d = result["drain"]
+        for n, (ours, raw) in enumerate(zip(d["rounds"]["ours"], d["rounds"]["ceiling"], strict=True), 1):
+            lines.append(f"Drain round {n}: ours {ours['mps']:.0f}/s, ceiling {raw['mps']:.0f}/s; "
+                         f"ratio {ours['mps'] / max(raw['mps'], 1e-9):.2f}")
         lines.append(f"Drain of {d['ours']['messages']} messages ({d['processes']} processes): ours "
                      f"{result['drain_mps']:.0f}/s, ceiling {result['drain_ceiling_mps']:.0f}/s, "
                      f"ratio {result['drain_ratio']:.2f}")
@@ -379,7 +406,9 @@ def phases(raw: str) -> tuple[str, ...]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtest.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=15, help="each wrk round")
+    parser.add_argument("--seconds", type=int, default=8, help="each side's wrk run in a round")
+    parser.add_argument("--rounds", type=int, default=5, help="API rounds (each: ours and the ceiling back to back)")
+    parser.add_argument("--drain-rounds", type=int, default=2, help="drain rounds (each: ours and the ceiling)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--processes", type=int, default=2, help="worker processes on each side of the drain")
@@ -404,11 +433,22 @@ def main(argv: list[str] | None = None) -> int:
     ceiling: dict[str, float] | None = None
     try:
         if "api" in args.phases:
-            api = api_phase(stack, args.seconds, args.connections, memory, Path(stack.root))
+            api = api_phase(stack, args.seconds, args.rounds, args.connections, memory, Path(stack.root))
             api["connections"] = args.connections
         if "drain" in args.phases:
-            ours = drain_ours(stack, args.messages, memory)
-            ceiling = drain_ceiling(stack, args.messages, args.processes, memory)
+            drains: dict[str, list[dict[str, Any]]] = {"ours": [], "ceiling": []}
+            for round_ in range(args.drain_rounds):
+                # ours, ceiling, then ceiling, ours: who goes first alternates
+                order = ("ours", "ceiling") if round_ % 2 == 0 else ("ceiling", "ours")
+                for side in order:
+                    if side == "ours":
+                        drains["ours"].append(drain_ours(stack, args.messages, memory, round_))
+                    else:
+                        drains["ceiling"].append(drain_ceiling(stack, args.messages, args.processes, memory))
+                log.info("Drain round %d: ours %.0f messages/s, ceiling %.0f messages/s.", round_ + 1,
+                         drains["ours"][-1]["mps"], drains["ceiling"][-1]["mps"])
+            middle = median_round(drains["ours"], drains["ceiling"], "mps")
+            ours, ceiling = drains["ours"][middle], drains["ceiling"][middle]
     finally:
         memory.done.set()
         stack.stop()
@@ -424,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     if ours is not None and ceiling is not None:
         result.update({"drain_mps": ours["mps"], "drain_ceiling_mps": ceiling["mps"],
                        "drain_ratio": ours["mps"] / max(ceiling["mps"], 1e-9),
-                       "drain": {"ours": ours, "ceiling": ceiling, "processes": args.processes}})
+                       "drain": {"ours": ours, "ceiling": ceiling, "processes": args.processes,
+                                 "rounds": drains}})
     if api is None or ours is None:
         # One phase alone: its figures, but not the chart or the docs, which show both side by side.
         (out / f"latest-{'-'.join(args.phases)}.json").write_text(json.dumps(result, indent=2))

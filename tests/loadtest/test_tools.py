@@ -48,12 +48,16 @@ def aggregated_count(output: str) -> int:
 def test_the_api_and_worker_benchmark_runs_and_writes_its_ratios(tmp_path: Path) -> None:
     import os
 
-    run([sys.executable, "-m", "loadtest.bench", "--seconds", "2", "--messages", "200", "--no-docs",
+    run([sys.executable, "-m", "loadtest.bench", "--seconds", "2", "--rounds", "3", "--messages", "200", "--no-docs",
          "--out", str(tmp_path)], dict(os.environ), timeout=600)
     result = json.loads((tmp_path / "latest.json").read_text())
     for key in ("api_rps", "api_ceiling_rps", "api_ratio", "drain_mps", "drain_ceiling_mps", "drain_ratio"):
         assert result[key] > 0, key
     assert result["api"]["ours"]["non_2xx"] == 0
+    # Every round kept; the ratio is the median round's, ours and the ceiling side by side.
+    assert len(result["api"]["rounds"]["ours"]) == len(result["api"]["rounds"]["ceiling"]) == 3
+    assert len(result["drain"]["rounds"]["ours"]) == len(result["drain"]["rounds"]["ceiling"]) == 2
+    assert result["api_ratio"] == result["api"]["ours"]["rps"] / result["api"]["ceiling"]["rps"]
     assert (tmp_path / "latest.png").stat().st_size > 0
     # Where the CPU went, per unit of work, on both sides of each comparison.
     assert result["api"]["ours"]["cpu_ms_per_request"]["API"] > 0
@@ -69,7 +73,7 @@ def test_the_profiler_samples_the_api_and_the_workers_and_writes_their_tables(tm
     for target in ("api", "drain"):
         run([sys.executable, "-m", "loadtest.profiling", target, "--seconds", "2", "--messages", "6000",
              "--out", str(tmp_path)], dict(os.environ), timeout=600)
-    for name in ("api", "command", "notifier"):
+    for name in ("api", "command", "notifier", "smtp-sink"):
         assert (tmp_path / f"{name}.folded").stat().st_size > 0, name
         assert "By own time:" in (tmp_path / f"{name}.txt").read_text(), name
 
