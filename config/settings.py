@@ -142,6 +142,9 @@ class Settings:
             tiers = ()
         if not tiers or min(tiers) < 1:
             raise ConfigurationError(f"RETRY_DELAYS={self.retry_delays!r} must list whole seconds >= 1, e.g. 2,10,60.")
+        if self.api_backlog > 65535:
+            raise ConfigurationError(f"API_BACKLOG={self.api_backlog} is more than a socket can queue (65535); "
+                                     "the kernel caps it at net.core.somaxconn anyway.")
         if not 0 <= self.worker_nice <= 19:
             raise ConfigurationError(f"WORKER_NICE={self.worker_nice} must be between 0 and 19.")
         if self.smtp_tls and self.smtp_starttls:

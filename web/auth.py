@@ -39,6 +39,8 @@ async def authenticate(request: Request, *args: Any, **kwargs: Any) -> dict[str,
     cpf, password = body.get("cpf"), body.get("password")
     if not isinstance(cpf, str) or not isinstance(password, str) or not cpf or not password:
         raise ApiError(400, "missing_credentials", "Both cpf and password are required, as strings.")
+    if not (is_text(cpf) and is_text(password)):
+        raise ApiError(400, "invalid_text", "The cpf and password must be text (no unpaired surrogates).")
     cpf = normalize(cpf)
     user = await User.get_or_none(cpf=cpf) if is_valid_cpf(cpf) else None
     # Verify even for unknown users, so the answer time does not reveal which CPFs exist.
@@ -150,7 +152,7 @@ def verified_claims(authorization: str | None, secret: str, seen: VerifiedTokens
     except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError, jwt.InvalidIssuedAtError) as exc:
         reason = str(exc)
         raise ApiError(401, "unauthorized", reason if reason.endswith(".") else f"{reason}.") from None
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, UnicodeError):  # UnicodeError: a token with characters no JWT has
         raise ApiError(401, "unauthorized", "Auth required.") from None
     if not isinstance(payload.get("cpf"), str) or not isinstance(payload.get("superuser", False), bool):
         raise ApiError(401, "unauthorized", "The token does not name a user; log in again.")
@@ -204,6 +206,15 @@ async def extend_payload(payload: dict[str, Any], user: dict[str, Any], *args: A
 REFRESH_TOKENS_PER_USER = 10
 
 
+def is_text(value: str) -> bool:
+    """Whether `value` can be written as UTF-8: JSON may carry unpaired surrogates (\\ud800) that cannot."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -218,7 +229,7 @@ async def store_refresh_token(user_id: str, refresh_token: str, *args: Any, **kw
 async def retrieve_refresh_token(request: Request, user_id: str, *args: Any, **kwargs: Any) -> str | None:
     """The refresh token the caller sent, if it is one of this user's live sessions."""
     sent = request.json.get("refresh_token") if isinstance(request.json, dict) else None
-    if not isinstance(sent, str):
+    if not isinstance(sent, str) or not is_text(sent):
         return None
     known = await RefreshToken.exists(digest=token_digest(sent), user_id=user_id)
     return sent if known else None

@@ -86,5 +86,6 @@ def idempotency_key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is not None and (not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not printable(key)):
         raise ApiError(422, "invalid_idempotency_key",
-                       f"Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+                       f"Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} printable characters "
+                       "(letters, digits, punctuation; no control characters).")
     return key

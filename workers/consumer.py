@@ -185,10 +185,17 @@ class Consumer:
         except aiormq.exceptions.ChannelInvalidStateError:  # closed under them: each ack fails quietly
             one_channel = False
         if every_one_done and one_channel:
-            await self._quietly(last.ack(multiple=True))
+            await self._quietly(last.ack(multiple=True), len(messages))
             return
+        failed: list[Exception] = []
         for message in messages:
-            await self._quietly(message.ack())
+            try:
+                await message.ack()
+            except Exception as exc:  # the channel died with the connection: RabbitMQ redelivers these
+                failed.append(exc)
+        if failed:  # one line, not one a message: a broker restart leaves hundreds in flight
+            log.warning("Could not acknowledge %d of %d message(s) on %s (%r); RabbitMQ will redeliver them.",
+                        len(failed), len(messages), self.queue, failed[0])
 
     async def _settle(self, message: AbstractIncomingMessage, outcome: Exception | None) -> None:
         """The one place where a message its batch did not finish is deferred, dead-lettered or requeued."""
@@ -259,9 +266,10 @@ class Consumer:
                   self.queue, error, dead_letter_queue(self.queue))
         await message.ack()
 
-    async def _quietly(self, settling: Awaitable[None]) -> None:
-        """Settle on a channel that may be gone; if it is, RabbitMQ redelivers the message anyway."""
+    async def _quietly(self, settling: Awaitable[None], count: int = 1) -> None:
+        """Settle on a channel that may be gone; if it is, RabbitMQ redelivers the message(s) anyway."""
         try:
             await settling
         except Exception as exc:  # the channel died with the connection: nothing left to do here
-            log.warning("Could not settle a message on %s (%s); RabbitMQ will redeliver it.", self.queue, exc)
+            log.warning("Could not settle %d message(s) on %s (%r); RabbitMQ will redeliver them.",
+                        count, self.queue, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.charset import QP, Charset
@@ -93,7 +94,7 @@ def subject(ctx: MailContext) -> str:
 def body(ctx: MailContext) -> str:
     """The plain-text body, in Portuguese."""
     company = f"{ctx.company_name} (CNPJ {format_cnpj(ctx.company_cnpj)})"
-    lines = [f"Olá, {ctx.recipient_name}.", "", OUTCOMES[ctx.kind].format(company=company)]
+    lines = [f"Olá, {display_name(ctx.recipient_name)}.", "", OUTCOMES[ctx.kind].format(company=company)]
     if ctx.kind is NotificationKind.REFUSED and ctx.reason:
         lines += ["", f"Motivo: {ctx.reason}"]
     lines += [
@@ -138,7 +139,7 @@ def render(ctx: MailContext, sender: str, message_id: str) -> Email:
     line: building and flattening a `Message` object for it cost ten times as much, most
     of the notifier's time. The headers that repeat (From, each Subject) are encoded once.
     """
-    for value in (sender, ctx.recipient_name, ctx.recipient_email, message_id):
+    for value in (sender, ctx.recipient_email, message_id):
         if "\r" in value or "\n" in value:
             raise ValueError(f"A header value may not contain line breaks: {value!r}")
     sender_address = _sender_address(sender)
@@ -146,7 +147,7 @@ def render(ctx: MailContext, sender: str, message_id: str) -> Email:
         raise ValueError(f"Not an e-mail address: {ctx.recipient_email!r} (to) or {sender!r} (from)")
     head = (
         f"From: {_from_header(sender)}\r\n"
-        f"To: {_address_header(ctx.recipient_name, ctx.recipient_email)}\r\n"
+        f"To: {_address_header(display_name(ctx.recipient_name), ctx.recipient_email)}\r\n"
         f"Subject: {_subject_header(subject(ctx))}\r\n"
         f"Date: {format_datetime(ctx.happened_at)}\r\n"
         f"Message-ID: {message_id}\r\n"
@@ -156,9 +157,22 @@ def render(ctx: MailContext, sender: str, message_id: str) -> Email:
     return Email(sender_address, (ctx.recipient_email,), (head + text).encode("ascii"))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\s]+")
+
+
+def display_name(name: str) -> str:
+    """A name as it can stand in a header and a greeting: line breaks and other control characters
+    (which a name typed into some other system may carry) become single spaces."""
+    return _CONTROL.sub(" ", name).strip()
+
+
 def _address_header(name: str, address: str) -> str:
-    """`Name <address>`, the name quoted or, when not ASCII, encoded (folded if long)."""
-    if name.isascii():
+    """`Name <address>`, the name quoted or, when not plain ASCII, encoded (folded if long).
+
+    A name that looks like an encoded word (`=?...?=`) is encoded too, so that a mail client
+    shows it as typed rather than decoding it.
+    """
+    if name.isascii() and "=?" not in name:
         return formataddr((name, address))
     encoded = UTF8_QP.header_encode(name)
     if len(encoded) > 75:  # the longest encoded word RFC 2047 allows: split over folded lines

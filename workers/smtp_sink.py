@@ -47,9 +47,21 @@ class Mailbox:
     ) -> str:
         # The reserved .invalid top-level domain can never receive mail (RFC 2606): refuse it
         # for good, like a real server would, so permanent refusals can be tried locally.
-        if address.lower().rstrip(">").endswith(".invalid"):
+        domain = address.lower().rstrip(">").rpartition("@")[2]
+        if domain == "invalid" or domain.endswith(".invalid"):
             return f"550 5.1.1 <{address}>: no such domain"
+        if _unprintable(address):
+            return f"553 5.1.3 {address!r}: control characters are not allowed in an address"
         envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        if _unprintable(address):  # it would end up in the stored file's Return-Path
+            return f"553 5.1.7 {address!r}: control characters are not allowed in an address"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -59,7 +71,12 @@ class Mailbox:
         trace = f"Return-Path: <{envelope.mail_from or ''}>\r\nDelivered-To: {recipients}\r\n"
         # Written in the event loop: a few kilobytes into the page cache take less time than
         # handing them to a thread and back (which cost a third of the sink's time).
-        path = self.store(trace.encode() + content)
+        try:
+            path = self.store(trace.encode() + content)
+        except OSError as exc:  # a full disk, a file-size limit: nothing is kept, the sender tries again
+            log.error("Could not store a message from %s to %s: %s. Is %s full?", envelope.mail_from, recipients,
+                      exc, self.folder)
+            return "451 4.3.0 Could not store the message; try again later"
         self.stored += 1
         self.latest = path
         # One line a message only when debugging: at hundreds a second they cost more than storing.
@@ -82,10 +99,20 @@ class Mailbox:
         temporary = f"{self.folder}/.{name}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
+            try:
+                view = memoryview(data)
+                while view:  # a write may take less than all of it (a file-size limit, a full disk)
+                    written = os.write(fd, view)
+                    if written == 0:
+                        raise OSError(f"no space taken for the last {len(view)} bytes of {temporary}")
+                    view = view[written:]
+            finally:
+                os.close(fd)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         return path
 
 
@@ -109,6 +136,10 @@ class SinkSMTP(SMTP):
                 self._addresses.clear()
             self._addresses[key] = parsed
         return parsed
+
+
+def _unprintable(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:

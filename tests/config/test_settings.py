@@ -39,3 +39,9 @@ def test_tls_and_starttls_are_exclusive() -> None:
 def test_a_worker_priority_outside_what_nice_allows_is_refused(value: str) -> None:
     with pytest.raises(ConfigurationError, match="WORKER_NICE"):
         Settings.from_env({"WORKER_NICE": value})
+
+
+@pytest.mark.parametrize("value", ["0", "65536"])
+def test_an_api_backlog_no_socket_can_have_is_refused_with_its_name(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="API_BACKLOG"):
+        Settings.from_env({"API_BACKLOG": value})

@@ -87,6 +87,18 @@ def test_a_body_that_is_not_json_gets_invalid_json(superuser: Client, path: str)
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_json"
 
 
+def test_credentials_that_are_not_text_get_a_400_not_a_500(http: httpx.Client) -> None:
+    answer = http.post("/auth", content=b'{"cpf": "\\ud800", "password": "\\ud800"}',
+                       headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_text"
+
+
+def test_a_refresh_token_that_is_not_text_is_refused_not_a_500(superuser: Client) -> None:
+    answer = superuser.post("/auth/refresh", content=b'{"refresh_token": "\\ud800"}',
+                            headers={"Content-Type": "application/json"})
+    assert answer.status_code == 401
+
+
 def test_refreshing_without_a_refresh_token_says_what_is_missing(superuser: Client) -> None:
     answer = superuser.post("/auth/refresh", json={})
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "missing_refresh_token"

@@ -33,7 +33,8 @@ def test_given_a_token_seen_before_when_it_comes_again_then_the_remembered_claim
     assert verified_claims(f"Bearer {value}", "another-secret", seen) == first
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Token abc", "Bearer a b"])
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Token abc", "Bearer a b", "Bearer \x80",
+                                    "Bearer \udc80"])
 def test_given_a_missing_or_malformed_header_then_401(header: str | None) -> None:
     with pytest.raises(ApiError) as raised:
         verified_claims(header, SECRET, VerifiedTokens())

@@ -127,14 +127,28 @@ def test_a_naive_time_is_refused_because_its_hour_would_be_ambiguous() -> None:
                     NotificationKind.RECEIVED, datetime(2026, 12, 3, 14, 5))
 
 
-@pytest.mark.parametrize("field", ["recipient_name", "recipient_email"])
-def test_a_line_break_in_a_header_value_is_refused_so_no_header_can_be_injected(field: str) -> None:
-    values = {"recipient_name": "João da Silva", "recipient_email": "joao.silva@example.com"}
-    values[field] = values[field] + "\r\nBcc: someone@example.com"
-    ctx = MailContext(values["recipient_name"], values["recipient_email"], "Padaria Pão Quente", "11222333000181",
-                      ACTIVATION_ID, NotificationKind.APPROVED, HAPPENED_AT)
+def test_a_line_break_in_an_address_is_refused_so_no_header_can_be_injected() -> None:
+    ctx = MailContext("João da Silva", "joao.silva@example.com\r\nBcc: someone@example.com", "Padaria Pão Quente",
+                      "11222333000181", ACTIVATION_ID, NotificationKind.APPROVED, HAPPENED_AT)
     with pytest.raises(ValueError, match="line breaks"):
         render(ctx, SENDER, MESSAGE_ID)
+
+
+@pytest.mark.parametrize("name", ["João da Silva\r\nBcc: someone@example.com", "Ana\nMaria", "Ana\x0b\x7f Maria"])
+def test_control_characters_in_a_name_become_spaces_so_the_customer_still_gets_the_e_mail(name: str) -> None:
+    email = render(customer_named(name), SENDER, MESSAGE_ID)
+
+    message = parsed(email)
+    assert "Bcc" not in message and not message["To"].defects
+    assert message["To"].addresses[0].display_name == " ".join(name.replace("\x0b\x7f", " ").split())
+    assert text_of(email).startswith(f"Olá, {message['To'].addresses[0].display_name}.")
+
+
+def test_an_ascii_name_that_looks_encoded_is_shown_as_typed() -> None:
+    name = "=?utf-8?q?Banco_Central?="
+    to = parsed(render(customer_named(name), SENDER, MESSAGE_ID))["To"]
+
+    assert to.addresses[0].display_name == name
 
 
 def test_the_envelope_names_the_sender_and_the_customer() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -13,11 +15,12 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.smtp import Envelope
 
 from config.settings import Settings
 from models.entities import NotificationKind
 from workers.mail import Email, MailContext, Mailer, MailRejected, MailUnavailable, render, send
-from workers.smtp_sink import SinkPortInUse, serve
+from workers.smtp_sink import Mailbox, SinkPortInUse, serve
 
 SENDER = "Ativações <nao-responda@ativacoes.local>"
 
@@ -158,3 +161,54 @@ async def test_the_sink_counts_what_it_stored_in_one_line_a_while_not_one_a_mess
 
     stored = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Stored")]
     assert len(stored) == 1 and stored[0].startswith("Stored 3 message(s) since the last report")
+
+
+def test_the_sink_writes_all_of_a_message_even_when_the_system_takes_it_a_little_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))  # short writes
+    mailbox = Mailbox(str(tmp_path))
+    data = b"Subject: partial writes\r\n\r\n" + b"x" * 1000 + b"\r\nTHE END\r\n"
+
+    path = mailbox.store(data)
+
+    assert Path(path).read_bytes() == data
+
+
+async def test_a_message_the_sink_cannot_store_is_deferred_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+    calls = []
+
+    def full_disk(fd: int, data: bytes) -> int:
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, bytes(data[:10]))
+
+    monkeypatch.setattr(os, "write", full_disk)
+    mailbox = Mailbox(str(tmp_path))
+    envelope = Envelope()
+    envelope.mail_from, envelope.rcpt_tos, envelope.original_content = "a@example.com", ["b@example.com"], b"x" * 100
+
+    answer = await mailbox.handle_DATA(None, None, envelope)  # type: ignore[arg-type]
+
+    assert answer.startswith("451 ")  # try again later: the notifier keeps the e-mail pending
+    assert os.listdir(tmp_path) == []  # no half message, no temporary file
+
+
+@pytest.mark.parametrize(("command", "address"), [("RCPT", "someone@invalid"), ("RCPT", "a\x00b@example.com"),
+                                                  ("MAIL", "a\x00b@example.com"), ("MAIL", "a\x7fb@example.com")])
+async def test_the_sink_refuses_addresses_that_can_never_be_delivered_to(
+    tmp_path: Path, command: str, address: str
+) -> None:
+    mailbox = Mailbox(str(tmp_path))
+    envelope = Envelope()
+    if command == "RCPT":
+        answer = await mailbox.handle_RCPT(None, None, envelope, address, [])  # type: ignore[arg-type]
+    else:
+        answer = await mailbox.handle_MAIL(None, None, envelope, address, [])  # type: ignore[arg-type]
+
+    assert answer[:1] == "5" and envelope.rcpt_tos == [] and envelope.mail_from is None
