@@ -14,6 +14,8 @@ from typing import Any
 import asyncpg
 from tortoise import Tortoise
 
+from models.queries import PENDING_PAIRS
+
 
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
     async with Tortoise.get_connection("default").acquire_connection() as connection:
@@ -76,9 +78,8 @@ async def activation_page(filters: dict[str, str], page: int, per_page: int) -> 
 
 async def pending_pairs(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which (cpf, cnpj) pairs among `pairs` have a pending activation, in one query."""
-    rows = await fetch("SELECT requester_id, company_id FROM activations WHERE requester_id = ANY($1::text[]) "
-                       "AND status = 'pending'", list({cpf for cpf, _ in pairs}))
-    return {(r["requester_id"], r["company_id"]) for r in rows} & set(pairs)
+    rows = await fetch(PENDING_PAIRS, [cpf for cpf, _ in pairs], [cnpj for _, cnpj in pairs])
+    return {(r["requester_id"], r["company_id"]) for r in rows}
 
 
 # What a cancel, approve or refuse is checked against, from one snapshot: the worker commits

@@ -23,6 +23,7 @@ from models.entities import NotificationKind, Outcome
 from models.errors import Deferred
 from models.ids import CLOCK_SKEW
 from models.messages import Command
+from models.queries import PENDING_PAIRS
 from models.state_machine import Actor, CommandType, Reason, Rejected, Status, apply
 from workers.database import transient_db_errors
 
@@ -135,9 +136,6 @@ SELECT id, requester_id, company_id, status, decided_by_id, reason
 FROM activations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
 """
 _COMPANIES = "SELECT cnpj FROM companies WHERE cnpj = ANY($1::text[])"
-_PENDING = """
-SELECT requester_id, company_id FROM activations WHERE requester_id = ANY($1::text[]) AND status = 'pending'
-"""
 _REQUEST_REJECTED = """
 SELECT EXISTS (SELECT 1 FROM activation_events WHERE activation_id = $1 AND command = 'request'
                AND outcome = 'rejected') AS seen
@@ -271,7 +269,10 @@ class _Batch:
         if requesters:
             cnpjs = sorted({c.company_cnpj for c in commands if c.company_cnpj is not None})
             self.companies = {row["cnpj"] for row in await self._query(_COMPANIES, cnpjs)}
-            self.pending = {(row["requester_id"], row["company_id"]) for row in await self._query(_PENDING, requesters)}
+            pairs = sorted({(c.actor_cpf, c.company_cnpj) for c in commands
+                            if c.type is CommandType.REQUEST and c.company_cnpj is not None})
+            rows = await self._query(PENDING_PAIRS, [cpf for cpf, _ in pairs], [cnpj for _, cnpj in pairs])
+            self.pending = {(row["requester_id"], row["company_id"]) for row in rows}
 
     async def _decide(self, command: Command) -> None:
         """Decide one command against the facts as the commands before it left them."""
