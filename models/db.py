@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise
@@ -11,6 +11,8 @@ from tortoise.backends.base.config_generator import expand_db_url
 from config.settings import Settings, load
 
 MODEL_MODULES = ["models.entities", "aerich.models"]
+
+Plans = Literal["cached", "per_query", "per_batch"]
 
 
 async def reset_connection(connection: Any) -> None:
@@ -22,17 +24,22 @@ async def reset_connection(connection: Any) -> None:
     """
 
 
-def tortoise_config(settings: Settings, pool_size: int | None = None, *, fresh_plans: bool = False) -> dict[str, Any]:
+def tortoise_config(settings: Settings, pool_size: int | None = None, *, plans: Plans = "cached") -> dict[str, Any]:
     """The Tortoise configuration for `settings`, with a bounded connection pool.
 
-    `fresh_plans`: plan every query for the values it is run with, instead of preparing it
-    once per connection. For the workers' few queries a batch, each over arrays of a hundred
-    ids: PostgreSQL switches a prepared query to one generic plan after five runs, and a plan
-    chosen while a table was nearly empty (a sequential scan, a hash join over the whole
-    table) stays until the next ANALYZE, costing more with every row the table gains. Seen
-    in a drain on a new database: 32 ms instead of 2 ms a batch for one query, PostgreSQL's
-    CPU per message 0.67 ms instead of 0.29. Planning each time costs a few tenths of a
-    millisecond a batch.
+    `plans`: how PostgreSQL plans this pool's queries. "cached" (aerich, scripts): as it
+    likes. PostgreSQL switches a prepared query to one generic plan after five runs, and a
+    plan chosen while a table was nearly empty (a sequential scan inside a nested loop, a
+    hash join over the whole table) stays until the next ANALYZE, costing more with every
+    row the table gains: seen in a load test on a new database, the API's pending check at
+    54 ms instead of 0.5, and a worker's batch query at 32 ms instead of 2. So:
+
+    - "per_query" (the API): every run of a prepared query is planned for its values
+      (`plan_cache_mode=force_custom_plan`), still one round trip; planning the API's small
+      queries costs PostgreSQL a few hundredths of a millisecond each.
+    - "per_batch" (the workers): no named prepared statements; asyncpg sends each query
+      unnamed, planned at once with its parameters. Foreign-key checks keep their cached
+      plans (forcing custom plans on those too made each inserted row plan its checks).
     """
     size = pool_size or settings.db_pool_size
     url = settings.database_url
@@ -40,11 +47,12 @@ def tortoise_config(settings: Settings, pool_size: int | None = None, *, fresh_p
     query = f"minsize=1&maxsize={size}"
     url = urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
     connection = expand_db_url(url)
-    connection["credentials"]["reset"] = reset_connection
-    if fresh_plans:
-        # No named prepared statements: asyncpg then sends each query unnamed, planned at once
-        # with its parameters (PostgreSQL plans foreign-key checks as before).
-        connection["credentials"]["statement_cache_size"] = 0
+    credentials = connection["credentials"]
+    credentials["reset"] = reset_connection
+    if plans == "per_query":
+        credentials["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
+    elif plans == "per_batch":
+        credentials["statement_cache_size"] = 0
     return {
         "connections": {"default": connection},
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
@@ -53,10 +61,9 @@ def tortoise_config(settings: Settings, pool_size: int | None = None, *, fresh_p
     }
 
 
-async def connect(settings: Settings, pool_size: int | None = None, *, fresh_plans: bool = False) -> None:
+async def connect(settings: Settings, pool_size: int | None = None, *, plans: Plans = "cached") -> None:
     """Open this process's connection pool (call from a start-up hook, never at import)."""
-    await Tortoise.init(config=tortoise_config(settings, pool_size, fresh_plans=fresh_plans),
-                        _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(settings, pool_size, plans=plans), _enable_global_fallback=True)
 
 
 async def disconnect() -> None:

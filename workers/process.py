@@ -45,7 +45,7 @@ async def serve(role: str, settings: Settings, stop: asyncio.Event) -> None:
     """Run one consumer of `role` until `stop` is set."""
     queue, make_handler = ROLES[role]
     name = f"{role}-worker pid {os.getpid()}"
-    await db.connect(settings, fresh_plans=True)  # batches: a plan for each batch's arrays of ids
+    await db.connect(settings, plans="per_batch")  # a plan for each batch's arrays of ids
     broker = Broker(settings, name)
     try:
         await broker.connect_with_retry()
