@@ -56,7 +56,7 @@ def test_the_api_and_worker_benchmark_runs_and_writes_its_ratios(tmp_path: Path)
     assert result["api"]["ours"]["non_2xx"] == 0
     # Every round kept; the ratio is the median round's, ours and the ceiling side by side.
     assert len(result["api"]["rounds"]["ours"]) == len(result["api"]["rounds"]["ceiling"]) == 3
-    assert len(result["drain"]["rounds"]["ours"]) == len(result["drain"]["rounds"]["ceiling"]) == 2
+    assert len(result["drain"]["rounds"]["ours"]) == len(result["drain"]["rounds"]["ceiling"]) == 3
     assert result["api_ratio"] == result["api"]["ours"]["rps"] / result["api"]["ceiling"]["rps"]
     assert (tmp_path / "latest.png").stat().st_size > 0
     # Where the CPU went, per unit of work, on both sides of each comparison.
