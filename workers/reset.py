@@ -24,21 +24,32 @@ from workers.queues import QueueProbe, queue_names
 log = logging.getLogger("reset")
 
 
-async def drop_database(settings: Settings) -> None:
+async def database_in_use(settings: Settings) -> None:
+    """Refuse (RuntimeError) while anything else is connected to the service's database."""
     server, name = server_url(settings.database_url)
     conn = await asyncpg.connect(server, timeout=5)
     try:
         busy = await conn.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
-        if busy:
-            raise RuntimeError(f"{busy} connection(s) still use database {name}; stop the service first.")
+    finally:
+        await conn.close()
+    if busy:
+        raise RuntimeError(f"{busy} connection(s) still use database {name}; stop the service first.")
+
+
+async def drop_database(settings: Settings) -> None:
+    await database_in_use(settings)
+    server, name = server_url(settings.database_url)
+    conn = await asyncpg.connect(server, timeout=5)
+    try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         log.info("Dropped database %s.", name)
     finally:
         await conn.close()
 
 
-async def delete_queues(settings: Settings) -> None:
+async def delete_queues(settings: Settings, *, dry_run: bool = False) -> None:
+    """Delete the service's queues; refuse (RuntimeError) while one has consumers. `dry_run`: only check."""
     probe = QueueProbe(settings)
     try:
         for name in queue_names(settings):
@@ -49,14 +60,19 @@ async def delete_queues(settings: Settings) -> None:
                 continue
             if queue.get("consumers"):
                 raise RuntimeError(f"Queue {name} still has consumers; stop the service first.")
-            await probe.delete(name)
-            log.info("Deleted queue %s with its %s message(s).", name, queue.get("messages", 0))
+            if not dry_run:
+                await probe.delete(name)
+                log.info("Deleted queue %s with its %s message(s).", name, queue.get("messages", 0))
     finally:
         await probe.close()
 
 
 async def reset(settings: Settings) -> int:
     try:
+        # Both checked before either is touched: a half reset (queues gone, database kept
+        # because the API still held it) would leave a service that cannot start cleanly.
+        await delete_queues(settings, dry_run=True)
+        await database_in_use(settings)
         await delete_queues(settings)
         await drop_database(settings)
     except (RuntimeError, OSError, httpx.HTTPError, asyncpg.PostgresError) as exc:
