@@ -7,13 +7,12 @@ pure counting lives in `Books`, so the rules are easy to read and to test.
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import re
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import asyncpg
@@ -89,9 +88,11 @@ class Books:
 def delivered_notifications(mail_dir: Path) -> Counter[str]:
     """How many messages the sink holds per notification id (taken from each Message-ID)."""
     counts: Counter[str] = Counter()
+    headers = BytesHeaderParser()  # the headers alone, classic policy: a tenth of a full parse
     for path in mail_dir.glob("*.eml"):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        found = UUID_IN_MESSAGE_ID.search(str(message.get("Message-ID", "")))
+        with path.open("rb") as handle:
+            head = handle.read(8192).split(b"\r\n\r\n", 1)[0]
+        found = UUID_IN_MESSAGE_ID.search(str(headers.parsebytes(head).get("Message-ID", "")))
         if found:
             counts[found.group(0)] += 1
     return counts
