@@ -58,6 +58,10 @@ def test_the_api_and_worker_benchmark_runs_and_writes_its_ratios(tmp_path: Path)
     assert len(result["api"]["rounds"]["ours"]) == len(result["api"]["rounds"]["ceiling"]) == 3
     assert len(result["drain"]["rounds"]["ours"]) == len(result["drain"]["rounds"]["ceiling"]) == 3
     assert result["api_ratio"] == result["api"]["ours"]["rps"] / result["api"]["ceiling"]["rps"]
+    # The drain is timed from the first message handled to the last: within the wall time.
+    for side in ("ours", "ceiling"):
+        drained = result["drain"][side]
+        assert 0 < drained["window_s"] <= drained["seconds"], side
     assert (tmp_path / "latest.png").stat().st_size > 0
     # Where the CPU went, per unit of work, on both sides of each comparison.
     assert result["api"]["ours"]["cpu_ms_per_request"]["API"] > 0
