@@ -26,6 +26,7 @@ from models.documents import is_valid_cpf, normalize
 from models.entities import RefreshToken, User
 from models.passwords import verify_password_async
 from web.errors import ApiError, error_response
+from web.params import is_text
 
 
 async def authenticate(request: Request, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -204,15 +205,6 @@ async def extend_payload(payload: dict[str, Any], user: dict[str, Any], *args: A
 
 # Sessions per user that can refresh at once; a log-in past that retires the oldest.
 REFRESH_TOKENS_PER_USER = 10
-
-
-def is_text(value: str) -> bool:
-    """Whether `value` can be written as UTF-8: JSON may carry unpaired surrogates (\\ud800) that cannot."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def token_digest(token: str) -> str:

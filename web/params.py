@@ -32,13 +32,18 @@ def param(request: Request, name: str) -> str | None:
     return value
 
 
+def is_text(value: str) -> bool:
+    """Whether `value` can be written as UTF-8: JSON may carry unpaired surrogates ("\\ud800") that cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def printable(text: str) -> bool:
     """Whether `text` can be stored and sent on: valid UTF-8, no NUL or other control characters."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, e.g. from "\ud800" in JSON
-        return False
-    return not any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text)
+    return is_text(text) and not any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text)
 
 
 def activation_id(raw: str) -> uuid.UUID:

@@ -142,11 +142,11 @@ def render(ctx: MailContext, sender: str, message_id: str) -> Email:
     for value in (sender, ctx.recipient_email, message_id):
         if "\r" in value or "\n" in value:
             raise ValueError(f"A header value may not contain line breaks: {value!r}")
-    sender_address = _sender_address(sender)
+    sender_address, from_header = _sender(sender)
     if "@" not in ctx.recipient_email or not sender_address:
         raise ValueError(f"Not an e-mail address: {ctx.recipient_email!r} (to) or {sender!r} (from)")
     head = (
-        f"From: {_from_header(sender)}\r\n"
+        f"From: {from_header}\r\n"
         f"To: {_address_header(display_name(ctx.recipient_name), ctx.recipient_email)}\r\n"
         f"Subject: {_subject_header(subject(ctx))}\r\n"
         f"Date: {format_datetime(ctx.happened_at)}\r\n"
@@ -181,14 +181,10 @@ def _address_header(name: str, address: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _sender_address(sender: str) -> str:
-    return parseaddr(sender)[1]
-
-
-@functools.lru_cache(maxsize=8)
-def _from_header(sender: str) -> str:
+def _sender(sender: str) -> tuple[str, str]:
+    """The sender's address and its From header, worked out once per sender."""
     name, address = parseaddr(sender)
-    return _address_header(name, address)
+    return address, _address_header(name, address)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -38,7 +38,7 @@ async def database_in_use(settings: Settings) -> None:
 
 
 async def drop_database(settings: Settings) -> None:
-    await database_in_use(settings)
+    """Drop the service's database (PostgreSQL itself refuses while a connection still uses it)."""
     server, name = server_url(settings.database_url)
     conn = await asyncpg.connect(server, timeout=5)
     try:

@@ -50,7 +50,7 @@ class Mailbox:
         domain = address.lower().rstrip(">").rpartition("@")[2]
         if domain == "invalid" or domain.endswith(".invalid"):
             return f"550 5.1.1 <{address}>: no such domain"
-        if _unprintable(address):
+        if not address.isprintable():
             return f"553 5.1.3 {address!r}: control characters are not allowed in an address"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -58,7 +58,7 @@ class Mailbox:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
-        if _unprintable(address):  # it would end up in the stored file's Return-Path
+        if not address.isprintable():  # it would end up in the stored file's Return-Path
             return f"553 5.1.7 {address!r}: control characters are not allowed in an address"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -136,10 +136,6 @@ class SinkSMTP(SMTP):
                 self._addresses.clear()
             self._addresses[key] = parsed
         return parsed
-
-
-def _unprintable(text: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
