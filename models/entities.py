@@ -68,7 +68,7 @@ class Activation(Model):
         "models.Company", related_name="activations", on_delete=fields.RESTRICT
     )
     company_id: str
-    status = fields.CharEnumField(Status, max_length=16, db_index=True)
+    status = fields.CharEnumField(Status, max_length=16)
     decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.RESTRICT
     )
@@ -79,7 +79,11 @@ class Activation(Model):
 
     class Meta:
         table = "activations"
-        indexes = [("requester_id", "status"), ("company_id", "status")]
+        # Lists are newest first, filtered by at most a status, a company and (for customers)
+        # a requester: each index gives one filter's rows in that order, so a page is read
+        # from the index, never sorted from all matching rows (120,000 pending took 50 ms).
+        indexes = [("status", "created_at", "id"), ("requester_id", "created_at", "id"),
+                   ("company_id", "created_at", "id")]
 
 
 class Outcome(StrEnum):
