@@ -15,12 +15,12 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.smtp import Envelope
+from aiosmtpd.smtp import SMTP, Envelope
 
 from config.settings import Settings
 from models.entities import NotificationKind
 from workers.mail import Email, MailContext, Mailer, MailRejected, MailUnavailable, render, send
-from workers.smtp_sink import Mailbox, SinkPortInUse, serve
+from workers.smtp_sink import Mailbox, SinkPortInUse, SinkSMTP, serve
 
 SENDER = "Ativações <nao-responda@ativacoes.local>"
 
@@ -212,3 +212,20 @@ async def test_the_sink_refuses_addresses_that_can_never_be_delivered_to(
         answer = await mailbox.handle_MAIL(None, None, envelope, address, [])  # type: ignore[arg-type]
 
     assert answer[:1] == "5" and envelope.rcpt_tos == [] and envelope.mail_from is None
+
+
+ADDRESS_ARGS = [
+    "<cliente@exemplo.com.br>", "<a.b+tag@b.c> SIZE=100", "<a@b.c>  BODY=8BITMIME", "<a@b.c>\tX", "<a@b.c>   ",
+    "<a@b.c> (comment) SIZE=1", "<a..b@c.d>", "<.a@b.c>", "<a@b..c>", "<a@-b.c>", '<"q q"@b.c>', "<a@[1.2.3.4]>",
+    "< a@b.c>", "<a@b.c>x", "<a@b.c>>", "<@route:a@b.c>", "<a@b.c.>", "<a@b>", "<a(c)@b.c>", "<a@b.c(c)>", "<>",
+    "<a!#$%&'*+/=?^_`{|}~-@b.c>", "a@b.c", " <a@b.c>", "<" + "x" * 65 + "@b.c>", "<" + "x" * 64 + "@b.c>",
+]
+
+
+@pytest.mark.parametrize("local_part_limit", [0, 64])
+def test_the_sink_reads_every_address_as_aiosmtpd_would(local_part_limit: int) -> None:
+    """The plain-form shortcut gives aiosmtpd's own answer, for plain and every other form."""
+    plain, ours = SMTP(Mailbox.__new__(Mailbox)), SinkSMTP(Mailbox.__new__(Mailbox))
+    plain.local_part_limit = ours.local_part_limit = local_part_limit
+    for arg in ADDRESS_ARGS:
+        assert ours._getaddr(arg) == plain._getaddr(arg), arg
