@@ -357,6 +357,32 @@ def test_lists_show_customers_their_own_and_superusers_everything(
     assert everything["per_page"] == 1 and len(everything["items"]) == 1 and everything["total"] >= mine["total"]
 
 
+def test_a_list_totals_every_match_on_full_last_and_empty_pages(customer_at: tuple[Client, str]) -> None:
+    customer, company = customer_at
+    made = []
+    for _ in range(2):  # two cancelled and one pending at the one company
+        made.append(request(customer, company))
+        customer.wait_for(made[-1], "pending")
+        assert customer.get(f"/activations/{made[-1]}/cancel").status_code == 202
+        customer.wait_for(made[-1], "cancelled")
+    made.append(request(customer, company))
+    customer.wait_for(made[-1], "pending")
+
+    def page(query: str) -> tuple[list[str], int]:
+        body = customer.get(f"/activations?company={company}&{query}").json()
+        return [a["id"] for a in body["items"]], body["total"]
+
+    newest_first = made[::-1]
+    assert page("per_page=2&page=1") == (newest_first[:2], 3)  # full: counted
+    assert page("per_page=2&page=2") == (newest_first[2:], 3)  # the last: known from the page
+    assert page("per_page=2&page=3") == ([], 3)  # past the end: counted
+    assert page("per_page=3&page=1") == (newest_first, 3)
+    assert page("per_page=100") == (newest_first, 3)
+    assert page("status=cancelled") == (newest_first[1:], 2)
+    assert page("status=approved") == ([], 0)
+    assert page("status=approved&page=2") == ([], 0)
+
+
 @pytest.mark.parametrize(("path", "status", "code"), [
     ("/activations/request", 400, "missing_company"),
     ("/activations/request?company=123", 422, "invalid_cnpj"),
