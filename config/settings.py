@@ -69,6 +69,9 @@ class Settings:
     # sends up to NOTIFIER_BATCH e-mails a transaction, over SMTP_SESSIONS connections.
     notifier_batch: int = 64
     notifier_prefetch: int = 20
+    # Seconds a command worker or notifier lets a batch that is not full gather before
+    # applying it: fewer, larger transactions on a quiet queue, for that much more latency.
+    batch_window: float = 0.05
     scale_poll_interval: float = 2.0
     scale_cooldown: float = 30.0
     scale_backlog_per_worker: int = 200
@@ -145,6 +148,8 @@ class Settings:
         if self.api_backlog > 65535:
             raise ConfigurationError(f"API_BACKLOG={self.api_backlog} is more than a socket can queue (65535); "
                                      "the kernel caps it at net.core.somaxconn anyway.")
+        if not 0 <= self.batch_window <= 1:
+            raise ConfigurationError(f"BATCH_WINDOW={self.batch_window} must be between 0 (no waiting) and 1 second.")
         if not 0 <= self.worker_nice <= 19:
             raise ConfigurationError(f"WORKER_NICE={self.worker_nice} must be between 0 and 19.")
         if self.smtp_tls and self.smtp_starttls:

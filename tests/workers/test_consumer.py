@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import aiormq
@@ -31,7 +32,8 @@ class Message:
 
 
 def consumer(handler: Any) -> Consumer:
-    return Consumer(Settings(), cast(Any, None), "q", handler, prefetch=10, batch_size=5)
+    """A consumer that takes each batch as soon as a message is there (no batch window)."""
+    return Consumer(Settings(batch_window=0), cast(Any, None), "q", handler, prefetch=10, batch_size=5)
 
 
 async def test_a_batch_broken_by_one_message_is_tried_message_by_message_so_only_that_one_fails() -> None:
@@ -79,8 +81,6 @@ class Unsettleable(Message):
 
 
 async def test_the_consumer_outlives_a_batch_it_could_not_settle() -> None:
-    import asyncio
-
     handled: list[bytes] = []
 
     async def handler(bodies: list[bytes]) -> Outcomes:
@@ -99,3 +99,50 @@ async def test_the_consumer_outlives_a_batch_it_could_not_settle() -> None:
     await worker._on_message(cast(Any, Message(b"after the stop", "c")))
     await asyncio.wait_for(work, 1)
     assert handled == [b"first", b"second"] and later.acks == [True]
+
+
+async def test_a_batch_that_is_not_full_gathers_for_the_batch_window_and_a_full_one_goes_at_once() -> None:
+    batches: list[list[bytes]] = []
+
+    async def handler(bodies: list[bytes]) -> Outcomes:
+        batches.append(bodies)
+        return [None] * len(bodies)
+
+    quiet = Consumer(Settings(batch_window=0.3), cast(Any, None), "q", handler, prefetch=10, batch_size=3)
+    stop = asyncio.Event()
+    work = asyncio.create_task(quiet._work(stop))
+    await quiet._on_message(cast(Any, Message(b"a", "c")))
+    await asyncio.sleep(0.05)
+    await quiet._on_message(cast(Any, Message(b"b", "c")))
+    await asyncio.sleep(0.05)
+    assert batches == []  # still gathering
+    await quiet._on_message(cast(Any, Message(b"c", "c")))  # the batch is full: it goes now
+    await asyncio.sleep(0.02)
+    assert batches == [[b"a", b"b", b"c"]]
+    await quiet._on_message(cast(Any, Message(b"d", "c")))
+    await asyncio.sleep(0.1)
+    assert len(batches) == 1
+    await asyncio.sleep(0.35)  # the window has passed: it goes alone
+    assert batches == [[b"a", b"b", b"c"], [b"d"]]
+    stop.set()
+    quiet._arrived.set()
+    quiet._full.set()
+    await asyncio.wait_for(work, 1)
+
+
+async def test_with_no_batch_window_a_message_goes_at_once() -> None:
+    batches: list[list[bytes]] = []
+
+    async def handler(bodies: list[bytes]) -> Outcomes:
+        batches.append(bodies)
+        return [None] * len(bodies)
+
+    eager = Consumer(Settings(batch_window=0), cast(Any, None), "q", handler, prefetch=10, batch_size=3)
+    stop = asyncio.Event()
+    work = asyncio.create_task(eager._work(stop))
+    await eager._on_message(cast(Any, Message(b"a", "c")))
+    await asyncio.sleep(0.02)
+    assert batches == [[b"a"]]
+    stop.set()
+    eager._arrived.set()
+    await asyncio.wait_for(work, 1)
