@@ -12,7 +12,10 @@ from config.settings import Settings, load
 
 MODEL_MODULES = ["models.entities", "aerich.models"]
 
-Plans = Literal["cached", "per_query", "per_batch"]
+Plans = Literal["cached", "split", "per_batch"]
+
+# The API's second pool (see `tortoise_config`): sessions that plan every query for its values.
+PLANNED_PER_VALUE = "planned_per_value"
 
 
 async def reset_connection(connection: Any) -> None:
@@ -25,40 +28,52 @@ async def reset_connection(connection: Any) -> None:
 
 
 def tortoise_config(settings: Settings, pool_size: int | None = None, *, plans: Plans = "cached") -> dict[str, Any]:
-    """The Tortoise configuration for `settings`, with a bounded connection pool.
+    """The Tortoise configuration for `settings`, with bounded connection pools.
 
-    `plans`: how PostgreSQL plans this pool's queries. "cached" (aerich, scripts): as it
+    `plans`: how PostgreSQL plans this process's queries. "cached" (aerich, scripts): as it
     likes. PostgreSQL switches a prepared query to one generic plan after five runs, and a
     plan chosen while a table was nearly empty (a sequential scan inside a nested loop, a
     hash join over the whole table) stays until the next ANALYZE, costing more with every
     row the table gains: seen in a load test on a new database, the API's pending check at
     54 ms instead of 0.5, and a worker's batch query at 32 ms instead of 2. So:
 
-    - "per_query" (the API): every run of a prepared query is planned for its values
-      (`plan_cache_mode=force_custom_plan`), still one round trip; planning the API's small
-      queries costs PostgreSQL a few hundredths of a millisecond each.
+    - "split" (the API): two pools. Connection `PLANNED_PER_VALUE` (a quarter of
+      `pool_size`, at least one) plans every run of a query for its values
+      (`plan_cache_mode=force_custom_plan`), for the reads whose best plan depends on them:
+      how many pairs a pending check holds, which status and how far into a list a page
+      is. The default connection keeps PostgreSQL's plan cache for the lookups by key,
+      whose plan is the same whatever the values: planned for each run too, they spent
+      three times as long being planned as being run.
     - "per_batch" (the workers): no named prepared statements; asyncpg sends each query
       unnamed, planned at once with its parameters. Foreign-key checks keep their cached
       plans (forcing custom plans on those too made each inserted row plan its checks).
     """
     size = pool_size or settings.db_pool_size
-    url = settings.database_url
-    parts = urlsplit(url)
-    query = f"minsize=1&maxsize={size}"
-    url = urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
-    connection = expand_db_url(url)
-    credentials = connection["credentials"]
-    credentials["reset"] = reset_connection
-    if plans == "per_query":
-        credentials["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
-    elif plans == "per_batch":
-        credentials["statement_cache_size"] = 0
+    connections: dict[str, Any] = {}
+    if plans == "split":
+        per_value = max(1, size // 4)
+        connections["default"] = _connection(settings, max(1, size - per_value))
+        connections[PLANNED_PER_VALUE] = _connection(settings, per_value)
+        connections[PLANNED_PER_VALUE]["credentials"]["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
+    else:
+        connections["default"] = _connection(settings, size)
+        if plans == "per_batch":
+            connections["default"]["credentials"]["statement_cache_size"] = 0
     return {
-        "connections": {"default": connection},
+        "connections": connections,
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(settings: Settings, size: int) -> dict[str, Any]:
+    """One pool's Tortoise connection settings: DATABASE_URL with up to `size` connections."""
+    parts = urlsplit(settings.database_url)
+    query = f"minsize=1&maxsize={size}"
+    connection = expand_db_url(urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query)))
+    connection["credentials"]["reset"] = reset_connection
+    return connection
 
 
 async def connect(settings: Settings, pool_size: int | None = None, *, plans: Plans = "cached") -> None:

@@ -61,7 +61,7 @@ def create_app(settings: Settings) -> Sanic:
 
     @app.before_server_start
     async def open_connections(app: Sanic) -> None:
-        await db.connect(settings, settings.api_db_pool_size, plans="per_query")
+        await db.connect(settings, settings.api_db_pool_size, plans="split")
         app.ctx.hasher = hasher(settings)
         loop = asyncio.get_running_loop()
         app.ctx.dummy_hash = await loop.run_in_executor(None, hash_password, app.ctx.hasher, "not-a-password")

@@ -14,16 +14,18 @@ from typing import Any
 import asyncpg
 from tortoise import Tortoise
 
+from models.db import PLANNED_PER_VALUE
 from models.queries import PENDING_PAIRS
 
 
-async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
-    async with Tortoise.get_connection("default").acquire_connection() as connection:
+async def fetch(sql: str, *args: Any, pool: str = "default") -> list[asyncpg.Record]:
+    """The rows of `sql`; `pool=PLANNED_PER_VALUE` for a read whose best plan depends on its values."""
+    async with Tortoise.get_connection(pool).acquire_connection() as connection:
         return await connection.fetch(sql, *args)  # type: ignore[no-any-return]
 
 
-async def fetchval(sql: str, *args: Any) -> Any:
-    async with Tortoise.get_connection("default").acquire_connection() as connection:
+async def fetchval(sql: str, *args: Any, pool: str = "default") -> Any:
+    async with Tortoise.get_connection(pool).acquire_connection() as connection:
         return await connection.fetchval(sql, *args)
 
 
@@ -77,18 +79,18 @@ async def activation_page(filters: dict[str, str], page: int, per_page: int) -> 
         f"SELECT page.*, CASE WHEN (SELECT count(*) FROM page) = ${n + 1} "
         f"                    THEN (SELECT count(*) FROM activations WHERE {where}) END AS total "
         f"FROM page ORDER BY created_at DESC, id DESC",
-        *args, per_page, offset)
+        *args, per_page, offset, pool=PLANNED_PER_VALUE)
     if rows:
         total = rows[0]["total"]
         return rows, offset + len(rows) if total is None else int(total)
     if offset == 0:
         return rows, 0
-    return rows, int(await fetchval(f"SELECT count(*) FROM activations WHERE {where}", *args))
+    return rows, int(await fetchval(f"SELECT count(*) FROM activations WHERE {where}", *args, pool=PLANNED_PER_VALUE))
 
 
 async def pending_pairs(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which (cpf, cnpj) pairs among `pairs` have a pending activation, in one query."""
-    rows = await fetch(PENDING_PAIRS, [cpf for cpf, _ in pairs], [cnpj for _, cnpj in pairs])
+    rows = await fetch(PENDING_PAIRS, [cpf for cpf, _ in pairs], [cnpj for _, cnpj in pairs], pool=PLANNED_PER_VALUE)
     return {(r["requester_id"], r["company_id"]) for r in rows}
 
 
