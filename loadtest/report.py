@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import statistics
 import sys
 import uuid
 from pathlib import Path
@@ -48,8 +49,15 @@ def steady_state(history_csv: Path) -> str:
     seconds = int(last["Timestamp"]) - int(first["Timestamp"])
     requests = int(last["Total Request Count"]) - int(first["Total Request Count"])
     failures = int(last["Total Failure Count"]) - int(first["Total Failure Count"])
+    # Locust's history holds each second's percentiles over the last few seconds; their median
+    # over the steady state is the latency a user saw there.
+    def median(column: str) -> str:
+        values = [float(r[column]) for r in full if r[column] not in ("", "N/A")]
+        return f"{statistics.median(values):.0f}" if values else "?"
+
+    latency = " / ".join(median(column) for column in ("50%", "95%", "99%"))
     return (f"steady state ({peak} users for {seconds} s): {requests / max(seconds, 1):.0f} requests/s, "
-            f"{failures} failures")
+            f"{failures} failures, latency p50 / p95 / p99 {latency} ms")
 
 
 def accepted_ids(folder: Path) -> list[uuid.UUID]:
