@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import aiormq
@@ -101,48 +103,46 @@ async def test_the_consumer_outlives_a_batch_it_could_not_settle() -> None:
     assert handled == [b"first", b"second"] and later.acks == [True]
 
 
-async def test_a_batch_that_is_not_full_gathers_for_the_batch_window_and_a_full_one_goes_at_once() -> None:
+@contextlib.asynccontextmanager
+async def working(window: float) -> AsyncIterator[tuple[Consumer, list[list[bytes]]]]:
+    """A consumer of batches of up to three with `window`, working, and the batches it handled."""
     batches: list[list[bytes]] = []
 
     async def handler(bodies: list[bytes]) -> Outcomes:
         batches.append(bodies)
         return [None] * len(bodies)
 
-    quiet = Consumer(Settings(batch_window=0.3), cast(Any, None), "q", handler, prefetch=10, batch_size=3)
+    worker = Consumer(Settings(batch_window=window), cast(Any, None), "q", handler, prefetch=10, batch_size=3)
     stop = asyncio.Event()
-    work = asyncio.create_task(quiet._work(stop))
-    await quiet._on_message(cast(Any, Message(b"a", "c")))
-    await asyncio.sleep(0.05)
-    await quiet._on_message(cast(Any, Message(b"b", "c")))
-    await asyncio.sleep(0.05)
-    assert batches == []  # still gathering
-    await quiet._on_message(cast(Any, Message(b"c", "c")))  # the batch is full: it goes now
-    await asyncio.sleep(0.02)
-    assert batches == [[b"a", b"b", b"c"]]
-    await quiet._on_message(cast(Any, Message(b"d", "c")))
-    await asyncio.sleep(0.1)
-    assert len(batches) == 1
-    await asyncio.sleep(0.35)  # the window has passed: it goes alone
-    assert batches == [[b"a", b"b", b"c"], [b"d"]]
-    stop.set()
-    quiet._arrived.set()
-    quiet._full.set()
-    await asyncio.wait_for(work, 1)
+    work = asyncio.create_task(worker._work(stop))
+    try:
+        yield worker, batches
+    finally:
+        stop.set()
+        worker._arrived.set()
+        worker._full.set()
+        await asyncio.wait_for(work, 1)
+
+
+async def test_a_batch_that_is_not_full_gathers_for_the_batch_window_and_a_full_one_goes_at_once() -> None:
+    async with working(0.3) as (quiet, batches):
+        await quiet._on_message(cast(Any, Message(b"a", "c")))
+        await asyncio.sleep(0.05)
+        await quiet._on_message(cast(Any, Message(b"b", "c")))
+        await asyncio.sleep(0.05)
+        assert batches == []  # still gathering
+        await quiet._on_message(cast(Any, Message(b"c", "c")))  # the batch is full: it goes now
+        await asyncio.sleep(0.02)
+        assert batches == [[b"a", b"b", b"c"]]
+        await quiet._on_message(cast(Any, Message(b"d", "c")))
+        await asyncio.sleep(0.1)
+        assert len(batches) == 1
+        await asyncio.sleep(0.35)  # the window has passed: it goes alone
+        assert batches == [[b"a", b"b", b"c"], [b"d"]]
 
 
 async def test_with_no_batch_window_a_message_goes_at_once() -> None:
-    batches: list[list[bytes]] = []
-
-    async def handler(bodies: list[bytes]) -> Outcomes:
-        batches.append(bodies)
-        return [None] * len(bodies)
-
-    eager = Consumer(Settings(batch_window=0), cast(Any, None), "q", handler, prefetch=10, batch_size=3)
-    stop = asyncio.Event()
-    work = asyncio.create_task(eager._work(stop))
-    await eager._on_message(cast(Any, Message(b"a", "c")))
-    await asyncio.sleep(0.02)
-    assert batches == [[b"a"]]
-    stop.set()
-    eager._arrived.set()
-    await asyncio.wait_for(work, 1)
+    async with working(0) as (eager, batches):
+        await eager._on_message(cast(Any, Message(b"a", "c")))
+        await asyncio.sleep(0.02)
+        assert batches == [[b"a"]]
