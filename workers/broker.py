@@ -114,7 +114,11 @@ class Broker:
         # Confirms are matched by delivery tag, so many publishes can wait on one channel at
         # once; a few channels only spread the work. They are robust: reopened after a reconnect.
         self._channels = [await self._open_channel() for _ in range(self.settings.publisher_channels)]
+        self.connection.reconnect_callbacks.add(self._reconnected)
         log.info("Connected to RabbitMQ as %s; topology declared.", self.name)
+
+    def _reconnected(self, connection: Any) -> None:
+        log.info("Reconnected to RabbitMQ as %s; its channels and consumers are restored.", self.name)
 
     async def connect_with_retry(self) -> None:
         """Keep trying to connect until RabbitMQ answers, backing off up to 30 s."""

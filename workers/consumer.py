@@ -93,7 +93,13 @@ class Consumer:
         await stop.wait()
 
         # Stop taking work, finish the batch in hand, then let the broker requeue the rest.
-        await queue.cancel(tag)
+        try:
+            await queue.cancel(tag)
+        except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
+            # Lost with the connection (RabbitMQ restarting): nothing is delivered on it any
+            # more, and what it held unacknowledged goes back to the queue.
+            log.warning("Could not cancel the consumer of %s (%r); its channel is gone with the connection.",
+                        self.queue, exc)
         self._arrived.set()
         self._full.set()
         log.info("Stopped consuming %s; finishing the batch in hand, %d message(s) go back unstarted.",
@@ -106,7 +112,9 @@ class Consumer:
                         self.settings.shutdown_grace)
             with contextlib.suppress(asyncio.CancelledError):
                 await work
-        await channel.close()
+        # Gone with the connection, if RabbitMQ is restarting.
+        with contextlib.suppress(aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError):
+            await channel.close()
         log.info("Consumer of %s stopped: %s.", self.queue,
                  ", ".join(f"{n} {k}" for k, n in self.counts.items()))
 

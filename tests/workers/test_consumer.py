@@ -146,3 +146,41 @@ async def test_with_no_batch_window_a_message_goes_at_once() -> None:
         await eager._on_message(cast(Any, Message(b"a", "c")))
         await asyncio.sleep(0.02)
         assert batches == [[b"a"]]
+
+
+class ClosedWithTheConnection:
+    """A channel and its queue as RabbitMQ left them when it restarted: every call fails."""
+
+    def __init__(self) -> None:
+        self.consumers: list[Any] = []
+
+    async def set_qos(self, prefetch_count: int) -> None:
+        pass
+
+    async def declare_queue(self, *args: Any, **kwargs: Any) -> ClosedWithTheConnection:
+        return self
+
+    async def consume(self, callback: Any) -> str:
+        self.consumers.append(callback)
+        return "tag"
+
+    async def cancel(self, tag: str) -> None:
+        raise aiormq.exceptions.ChannelInvalidStateError("<Channel: 5> closed")
+
+    async def close(self) -> None:
+        raise aiormq.exceptions.ChannelInvalidStateError("<Channel: 5> closed")
+
+
+async def test_a_consumer_told_to_stop_while_its_channel_is_gone_stops_cleanly() -> None:
+    channel = ClosedWithTheConnection()
+
+    async def open_channel() -> ClosedWithTheConnection:
+        return channel
+
+    broker = type("Broker", (), {"connection": type("Connection", (), {"channel": staticmethod(open_channel)})()})()
+    worker = Consumer(Settings(batch_window=0), cast(Any, broker), "activations.commands.request",
+                      cast(Any, None), prefetch=10, batch_size=3)
+    stop = asyncio.Event()
+    stop.set()
+    await asyncio.wait_for(worker.run(stop), 2)  # no ChannelInvalidStateError: a retiring worker exits 0
+    assert len(channel.consumers) == 1
