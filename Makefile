@@ -76,10 +76,10 @@ bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; wr
 	$(PY) -m loadtest.bench_scale $(if $(COUNT),--count $(COUNT))
 
 loadtest: $(LOAD_STAMP) ## locust against a running instance (USERS, SPAWN_RATE, DURATION, RATE, PROCESSES, HOST); then the books
-	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/cpu-*.txt var/loadtest/stats_final.csv
+	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/answers-*.txt var/loadtest/cpu-*.txt var/loadtest/stats_final.csv
 	LOADTEST_RATE=$(RATE) $(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary -u $(USERS) -r $(SPAWN_RATE) \
 		-t $(DURATION) --host $(HOST) $(if $(PROCESSES),--processes $(PROCESSES)) --stop-timeout 10 \
-		--html var/loadtest/report.html --csv var/loadtest/stats --exit-code-on-error 0
+		--html var/loadtest/report.html --csv var/loadtest/stats --csv-full-history --exit-code-on-error 0
 	$(PY) -m loadtest.report --settle-timeout $(SETTLE)
 
 chaos: preflight ## mixed load while killing workers and restarting RabbitMQ, PostgreSQL, SMTP; balances the books

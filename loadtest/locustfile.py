@@ -4,7 +4,9 @@ Each simulated customer logs in once (as its own demo user from loadtest/users.c
 lists companies, asks for activations at random companies, looks at and lists its own,
 and cancels some. Simulated super-users list pending activations and approve or refuse
 them. Every 202 is written down (var/loadtest/accepted-<pid>.txt) so that the books can
-be balanced afterwards (`python -m loadtest.report`, run by `make loadtest`); as locust
+be balanced afterwards, and how many answers of each status each request got
+(answers-<pid>.txt: a 409 is an expected answer, not a failure, but not an accepted command
+either) (`python -m loadtest.report`, run by `make loadtest`); as locust
 quits, its final figures go beside its CSV files (`<prefix>_final.csv`) for the report.
 
 Environment: LOADTEST_RATE (tasks per second per simulated user, default 0.2),
@@ -17,6 +19,7 @@ import csv
 import itertools
 import os
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ with open(USERS_CSV, newline="") as handle:
     _ROWS = list(csv.DictReader(handle))
 COMPANIES = sorted({row["company_cnpj"] for row in _ROWS})
 ACCEPTED: list[str] = []
+ANSWERS: Counter[tuple[str, int]] = Counter()  # (request name, status): answers
 _pools: dict[str, Any] = {}
 _cpu = {"max": 0.0, "samples": 0, "total": 0.0}
 _environment: list[Environment] = []
@@ -77,6 +81,7 @@ class Person(FastHttpUser):
         status not in `expected` counts as a failure.
         """
         with self.client.get(path, headers=self.headers, name=name, catch_response=True) as answer:
+            ANSWERS[name, answer.status_code] += 1
             if answer.status_code not in expected:
                 answer.failure(f"HTTP {answer.status_code}")
                 return None
@@ -183,6 +188,8 @@ def _start_sampling(environment: Environment, **kwargs: Any) -> None:
 def _write_down(environment: Environment, **kwargs: Any) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"accepted-{os.getpid()}.txt").write_text("\n".join(ACCEPTED) + ("\n" if ACCEPTED else ""))
+    (OUT / f"answers-{os.getpid()}.txt").write_text(
+        "".join(f"{name}\t{status}\t{count}\n" for (name, status), count in sorted(ANSWERS.items())))
     if _cpu["samples"]:
         (OUT / f"cpu-{os.getpid()}.txt").write_text(
             f"{_cpu['max']:.0f} {_cpu['total'] / _cpu['samples']:.0f}\n")

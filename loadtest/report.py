@@ -15,6 +15,7 @@ import csv
 import statistics
 import sys
 import uuid
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import asyncpg
@@ -37,10 +38,11 @@ def acceptance(stats_csv: Path) -> list[str]:
 
 
 def steady_state(history_csv: Path) -> str:
-    """Requests/s and failures while every simulated user was running (the ramp-up left out)."""
+    """Requests/s, failures and latency while every simulated user was running (the ramp-up left out)."""
     if not history_csv.exists():
         return "steady state: no locust history file"
-    rows = [r for r in csv.DictReader(history_csv.open()) if r["Name"] == "Aggregated"]
+    history = list(csv.DictReader(history_csv.open()))
+    rows = [r for r in history if r["Name"] == "Aggregated"]
     peak = max((int(r["User Count"]) for r in rows), default=0)
     full = [r for r in rows if int(r["User Count"]) == peak]
     if peak == 0 or len(full) < 2:
@@ -49,15 +51,35 @@ def steady_state(history_csv: Path) -> str:
     seconds = int(last["Timestamp"]) - int(first["Timestamp"])
     requests = int(last["Total Request Count"]) - int(first["Total Request Count"])
     failures = int(last["Total Failure Count"]) - int(first["Total Failure Count"])
-    # Locust's history holds each second's percentiles over the last few seconds; their median
-    # over the steady state is the latency a user saw there.
+    figures = (f"steady state ({peak} users for {seconds} s): {requests / max(seconds, 1):.0f} requests/s, "
+               f"{failures} failures")
+    # With --csv-full-history (as `make loadtest` runs locust) the history has a row per
+    # request name too, and each row's percentiles are those of the last 10 s: their median
+    # over the steady state is the latency a user saw there. Without it they are the whole
+    # run's so far, ramp-up and log-ins included, which says nothing about the steady state.
+    if len(history) == len(rows):
+        return figures + " (latency: run locust with --csv-full-history)"
+
     def median(column: str) -> str:
         values = [float(r[column]) for r in full if r[column] not in ("", "N/A")]
         return f"{statistics.median(values):.0f}" if values else "?"
 
-    latency = " / ".join(median(column) for column in ("50%", "95%", "99%"))
-    return (f"steady state ({peak} users for {seconds} s): {requests / max(seconds, 1):.0f} requests/s, "
-            f"{failures} failures, latency p50 / p95 / p99 {latency} ms")
+    return figures + ", latency p50 / p95 / p99 " + " / ".join(median(c) for c in ("50%", "95%", "99%")) + " ms"
+
+
+def answers(folder: Path) -> list[str]:
+    """How many answers of each status each request got (the locustfile's answers-*.txt)."""
+    counts: dict[str, Counter[int]] = defaultdict(Counter)
+    for path in folder.glob("answers-*.txt"):
+        for line in path.read_text().splitlines():
+            name, status, count = line.split("\t")
+            counts[name][int(status)] += int(count)
+    if not counts:
+        return []
+    width = max(len(name) for name in counts)
+    return ["answers by status:", *(
+        f"  {name.ljust(width)}  " + ", ".join(f"{status}: {n}" for status, n in sorted(counts[name].items()))
+        for name in sorted(counts))]
 
 
 def accepted_ids(folder: Path) -> list[uuid.UUID]:
@@ -121,7 +143,7 @@ async def run(folder: Path, timeout: float) -> int:
     stats, title = folder / "stats_final.csv", "acceptance (the API's answers):"
     if not stats.exists():  # a locust that did not quit cleanly: its periodic file is all there is
         stats, title = folder / "stats_stats.csv", "acceptance (the API's answers, short of the run's last second):"
-    out = [title, *acceptance(stats), "",
+    out = [title, *acceptance(stats), "", *answers(folder), "",
            steady_state(folder / "stats_stats_history.csv"), cpu(folder)]
     settled = await settle(settings.database_url, ids, timeout)
     out.append(await completion(settings.database_url, ids))

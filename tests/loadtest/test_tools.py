@@ -6,6 +6,7 @@ No figure is asserted here: speed is measured by `make bench`, not by tests.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -28,13 +29,16 @@ def test_the_locust_scenario_runs_and_its_books_balance(stack: Stack, tmp_path: 
     env = {**stack.env, "LOADTEST_DIR": str(tmp_path), "LOADTEST_USERS": str(stack.root / "users.csv"),
            "LOADTEST_RATE": "2"}
     locust = run([str(ROOT / ".venv/bin/locust"), "-f", "loadtest/locustfile.py", "--headless", "--only-summary",
-                  "-u", "8", "-r", "8", "-t", "5s", "--host", stack.api, "--csv", str(tmp_path / "stats"),
-                  "--html", str(tmp_path / "report.html"), "--exit-code-on-error", "0"], env)
+                  "-u", "20", "-r", "20", "-t", "5s", "--host", stack.api, "--csv", str(tmp_path / "stats"),
+                  "--csv-full-history", "--html", str(tmp_path / "report.html"), "--exit-code-on-error", "0"], env)
     assert (tmp_path / "report.html").exists()
     assert list(tmp_path.glob("accepted-*.txt"))
     summary = run([sys.executable, "-m", "loadtest.report", "--dir", str(tmp_path), "--settle-timeout", "60"], env)
     assert "acceptance" in summary.stdout and "completion" in summary.stdout and "steady state" in summary.stdout
     assert " 0 lost, 0 duplicated" in summary.stdout
+    # 10 super-users (their fixed count) and 10 customers, whose requests were accepted.
+    assert not re.search(r"books: 0 accepted", summary.stdout)
+    assert "answers by status:" in summary.stdout and re.search(r"/activations/request +202: ", summary.stdout)
     # The report counts what locust's own summary counts, the run's last second included.
     assert aggregated_count(summary.stdout) == aggregated_count(locust.stdout + locust.stderr)
 
