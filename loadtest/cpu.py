@@ -12,6 +12,7 @@ whose cores are all busy.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import defaultdict
@@ -52,12 +53,14 @@ def component(cmdline: str, database: str) -> str | None:
 SHARED = {"RabbitMQ", "PostgreSQL"}
 
 
-def _snapshot(database: str, everyone: bool = False) -> dict[int, tuple[str, float]]:
+def _snapshot(database: str, home: str | None = None) -> dict[int, tuple[str, float]]:
     # Our own processes are the ones this process started: another copy of the service running
-    # on the same machine has the same command lines but is not measured (unless `everyone`).
+    # on the same machine has the same command lines but is not measured. With `home`, those
+    # running in that directory (a checkout's `make run` and `make loadtest`) count too.
     mine = {child.pid for child in psutil.Process().children(recursive=True)}
     found: dict[int, tuple[str | None, int, float]] = {}
-    for process in psutil.process_iter(["cmdline", "cpu_times", "ppid"]):
+    here: set[int] = set()
+    for process in psutil.process_iter(["cmdline", "cpu_times", "ppid", "cwd"]):
         try:
             cmdline = " ".join(process.info["cmdline"] or []) or process.name()
             times = process.info["cpu_times"]
@@ -65,6 +68,8 @@ def _snapshot(database: str, everyone: bool = False) -> dict[int, tuple[str, flo
             continue
         if times is not None:
             found[process.pid] = (component(cmdline, database), process.info["ppid"] or 0, times.user + times.system)
+            if home is not None and process.info["cwd"] == home:
+                here.add(process.pid)
     seen: dict[int, tuple[str, float]] = {}
     for pid, (name, parent, used) in found.items():
         # A process started by one of ours (say, an API server process of API_WORKERS > 1, whose
@@ -73,7 +78,7 @@ def _snapshot(database: str, everyone: bool = False) -> dict[int, tuple[str, flo
             if name is not None or parent not in found:
                 break
             name, parent, _used = found[parent]
-        if name is not None and (everyone or name in SHARED or pid in mine):
+        if name is not None and (name in SHARED or pid in mine or pid in here):
             seen[pid] = (name, used)
     return seen
 
@@ -83,17 +88,17 @@ class CpuMeter:
     """CPU seconds per component between `start()` and `stop()`."""
 
     database: str
-    everyone: bool = False  # every process of the service on this machine, not only those this one started
+    home: str | None = None  # also count the processes running in this directory, not only those this one started
     before: dict[int, tuple[str, float]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> None:
-        self.before = _snapshot(self.database, self.everyone)
+        self.before = _snapshot(self.database, self.home)
 
     def stop(self) -> dict[str, float]:
         """CPU seconds per component used since `start()` (processes started meanwhile count in full)."""
         totals: dict[str, float] = defaultdict(float)
-        for pid, (name, used) in _snapshot(self.database, self.everyone).items():
+        for pid, (name, used) in _snapshot(self.database, self.home).items():
             earlier = self.before.get(pid)
             totals[name] += used - (earlier[1] if earlier is not None and earlier[0] == name else 0.0)
         self.seconds = {name: round(value, 2) for name, value in sorted(totals.items()) if value > 0}
@@ -111,10 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     """Cores each component of a running service used over a while: `python -m loadtest.cpu --seconds 60`."""
     parser = argparse.ArgumentParser(prog="python -m loadtest.cpu", description=main.__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--home", default=os.getcwd(),
+                        help="count the processes running in this directory (default: here, the checkout whose "
+                             "`make run` and `make loadtest` are measured), besides RabbitMQ and PostgreSQL")
     parser.add_argument("--database", default=None, help="whose PostgreSQL backends count (default: DATABASE_URL's)")
     args = parser.parse_args(argv)
+    if not args.seconds > 0:
+        parser.error(f"--seconds must be more than 0, not {args.seconds}")
     database = args.database or urlsplit(load().database_url).path.lstrip("/")
-    meter = CpuMeter(database, everyone=True)
+    meter = CpuMeter(database, home=os.path.realpath(args.home))
     meter.start()
     time.sleep(args.seconds)
     used = meter.stop()
