@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connections
+from tortoise.transactions import in_transaction
 
 from config.settings import Settings, load
 
@@ -79,6 +84,36 @@ def _connection(settings: Settings, size: int) -> dict[str, Any]:
 async def connect(settings: Settings, pool_size: int | None = None, *, plans: Plans = "cached") -> None:
     """Open this process's connection pool (call from a start-up hook, never at import)."""
     await Tortoise.init(config=tortoise_config(settings, pool_size, plans=plans), _enable_global_fallback=True)
+
+
+@contextlib.asynccontextmanager
+async def transaction(connection_name: str = "default") -> AsyncIterator[BaseDBAsyncClient]:
+    """Tortoise's `in_transaction`, safe when BEGIN fails (a connection PostgreSQL dropped).
+
+    Tortoise acquires the connection and makes it the task's current one before it sends
+    BEGIN, and undoes both only on leaving the block: when BEGIN fails the block is never
+    entered, so the pool keeps one connection fewer and every later transaction of the task
+    (a worker's consumer runs all its batches in one) nests inside the dead one and fails,
+    for good. Here a failed BEGIN hands the connection back and forgets it.
+    """
+    context = in_transaction(connection_name)
+    try:
+        client = await context.__aenter__()
+    except BaseException:
+        token = getattr(context, "token", None)
+        if token is not None:  # acquired and made current, then BEGIN failed
+            client = context.client
+            with contextlib.suppress(Exception):  # a dead connection is closed by the pool
+                await client._parent._pool.release(client._connection)
+            get_connections().reset(token)
+        raise
+    try:
+        yield client
+    except BaseException as exc:
+        await context.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    else:
+        await context.__aexit__(None, None, None)
 
 
 async def disconnect() -> None:

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import DBConnectionError, OperationalError
-from tortoise.transactions import in_transaction
 
 from config import logging as log_config
 from config.settings import Settings, load
@@ -84,7 +83,7 @@ async def seed_data(
 
     Rows already present are left exactly as they are (their password hashes included).
     """
-    async with in_transaction() as conn:
+    async with db.transaction() as conn:
         present_cnpjs = await _existing_cnpjs([c.cnpj for c in companies], conn)
         new_companies = [Company(cnpj=c.cnpj, name=c.name) for c in companies if c.cnpj not in present_cnpjs]
         # ignore_conflicts: a concurrent seed run may insert the same rows; theirs win.

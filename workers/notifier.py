@@ -10,9 +10,8 @@ from email.errors import MessageError
 from email.utils import parseaddr
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from config.settings import Settings
+from models import db
 from models.entities import NotificationKind, NotificationStatus
 from models.errors import InvalidMessage, PermanentError, TransientError
 from models.messages import MailJob
@@ -141,7 +140,7 @@ class Notifier:
         MailUnavailable (still pending, for a later try), UnknownNotification.
         """
         failures: dict[uuid.UUID, Exception] = {}
-        async with in_transaction() as conn:
+        async with db.transaction() as conn:
             rows = {row["id"]: row for row in await conn.execute_query_dict(_LOCK_AND_READ, [notification_ids])}
             due: list[tuple[uuid.UUID, MailContext]] = []
             already = 0

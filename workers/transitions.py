@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
+from models import db
 from models.entities import NotificationKind, Outcome
 from models.errors import Deferred
 from models.ids import CLOCK_SKEW
@@ -76,7 +76,7 @@ async def process_batch(commands: list[Command], out_of_order_wait: float) -> li
     is recorded for it, so it comes back later). A database failure raises and saves nothing.
     """
     with transient_db_errors():
-        async with in_transaction() as conn:
+        async with db.transaction() as conn:
             return await _Batch(conn, commands, out_of_order_wait).run()
 
 
