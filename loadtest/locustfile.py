@@ -31,7 +31,20 @@ from locust.exception import StopUser
 from locust.runners import WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
-RATE = float(os.environ.get("LOADTEST_RATE", "0.2"))
+
+def _rate(text: str) -> float:
+    """LOADTEST_RATE as a positive number, or a one-line refusal."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = float("nan")
+    if not rate > 0 or rate == float("inf"):
+        raise SystemExit(f"LOADTEST_RATE (make loadtest RATE=) must be a positive number of tasks a second, "
+                         f"not {text!r}.")
+    return rate
+
+
+RATE = _rate(os.environ.get("LOADTEST_RATE", "0.2"))
 OUT = Path(os.environ.get("LOADTEST_DIR", "var/loadtest"))
 USERS_CSV = os.environ.get("LOADTEST_USERS", "loadtest/users.csv")
 
@@ -83,7 +96,7 @@ class Person(FastHttpUser):
         with self.client.get(path, headers=self.headers, name=name, catch_response=True) as answer:
             ANSWERS[name, answer.status_code] += 1
             if answer.status_code not in expected:
-                answer.failure(f"HTTP {answer.status_code}")
+                answer.failure(failure(answer))
                 return None
             answer.success()
             return answer.json() if answer.status_code == expected[0] else None
@@ -153,6 +166,11 @@ class SuperUser(Person):
                 ACCEPTED.append(accepted["command_id"])
 
 
+def failure(answer: Any) -> str:
+    """What went wrong with `answer`: its status, or why there was none (nothing listening, say)."""
+    return f"HTTP {answer.status_code}" if answer.status_code else f"no answer: {answer.error!r}"
+
+
 def login(user: FastHttpUser, account: dict[str, str], attempts: int = 8) -> str:
     """Log in as a person would: after a failure (a busy server at a crowd's log-in), wait and try again."""
     for attempt in range(attempts):
@@ -161,7 +179,7 @@ def login(user: FastHttpUser, account: dict[str, str], attempts: int = 8) -> str
             if answer.status_code == 200:
                 answer.success()
                 return str(answer.json()["access_token"])
-            answer.failure(f"HTTP {answer.status_code}")
+            answer.failure(failure(answer))
         gevent.sleep(random.uniform(1, 2 ** min(attempt + 1, 5)))
     raise StopUser()
 

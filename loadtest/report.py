@@ -143,6 +143,10 @@ async def run(folder: Path, timeout: float) -> int:
     stats, title = folder / "stats_final.csv", "acceptance (the API's answers):"
     if not stats.exists():  # a locust that did not quit cleanly: its periodic file is all there is
         stats, title = folder / "stats_stats.csv", "acceptance (the API's answers, short of the run's last second):"
+    if not stats.exists():
+        sys.stderr.write(f"No load-test results in {folder}/ (no stats_final.csv or stats_stats.csv): "
+                         "run `make loadtest` first.\n")
+        return 2
     out = [title, *acceptance(stats), "", *answers(folder), "",
            steady_state(folder / "stats_stats_history.csv"), cpu(folder)]
     settled = await settle(settings.database_url, ids, timeout)
@@ -151,10 +155,23 @@ async def run(folder: Path, timeout: float) -> int:
     out += ["", *books.lines()]
     if not settled:
         out.append(f"NOT SETTLED after {timeout:.0f} s: commands without an event or e-mails still pending")
+    requests, failures = totals(stats)
+    if failures:
+        out.append(f"FAILED: {failures} of {requests} requests failed; see {folder}/stats_failures.csv.")
+    elif not requests:
+        out.append("FAILED: no request was made (no users, or none got as far as logging in).")
     text = "\n".join(out)
     (folder / "summary.txt").write_text(text + "\n")
     sys.stdout.write(text + "\n")
-    return 0 if books.balanced else 1
+    return 0 if books.balanced and requests and not failures else 1
+
+
+def totals(stats_csv: Path) -> tuple[int, int]:
+    """(requests, failures) of the run, from locust's Aggregated row."""
+    for row in csv.DictReader(stats_csv.open()):
+        if row["Name"] == "Aggregated":
+            return int(row["Request Count"]), int(row["Failure Count"])
+    return 0, 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -101,7 +101,7 @@ async def publish(broker: Broker, command: Command) -> None:
                        "The command could not be queued; nothing was done. Try again shortly.") from exc
     except BrokerUnavailable as exc:
         COMMANDS.labels(command.type.value, "broker_unavailable").inc()
-        log.warning("Command %s was not confirmed by RabbitMQ: %s", command.id, exc)
+        log.warning("Command %s was not sent, nothing was done (answered 503): %s", command.id, exc)
         raise ApiError(503, "broker_unavailable",
                        "The message broker did not accept the command; nothing was done. Try again shortly.") from exc
     COMMANDS.labels(command.type.value, "queued").inc()
