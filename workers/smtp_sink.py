@@ -68,7 +68,9 @@ class Mailbox:
         content = envelope.original_content or b""
         recipients = ", ".join(envelope.rcpt_tos)
         # Standard delivery headers, so the file shows the envelope as well as the headers.
-        trace = f"Return-Path: <{envelope.mail_from or ''}>\r\nDelivered-To: {recipients}\r\n"
+        # The null sender (bounces) comes as "<>", already in its brackets.
+        sender = "" if envelope.mail_from in (None, "<>") else envelope.mail_from
+        trace = f"Return-Path: <{sender}>\r\nDelivered-To: {recipients}\r\n"
         # Written in the event loop: a few kilobytes into the page cache take less time than
         # handing them to a thread and back (which cost a third of the sink's time).
         try:

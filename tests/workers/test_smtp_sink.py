@@ -229,3 +229,13 @@ def test_the_sink_reads_every_address_as_aiosmtpd_would(local_part_limit: int) -
     plain.local_part_limit = ours.local_part_limit = local_part_limit
     for arg in ADDRESS_ARGS:
         assert ours._getaddr(arg) == plain._getaddr(arg), arg
+
+
+@pytest.mark.parametrize(("sender", "return_path"), [("<>", b"Return-Path: <>\r\n"),
+                                                     ("a@example.com", b"Return-Path: <a@example.com>\r\n")])
+async def test_the_stored_file_names_the_sender_once_bracketed(tmp_path: Path, sender: str, return_path: bytes) -> None:
+    envelope = Envelope()
+    envelope.mail_from, envelope.rcpt_tos, envelope.original_content = sender, ["b@example.com"], b"Subject: x\r\n"
+    assert (await Mailbox(str(tmp_path)).handle_DATA(None, None, envelope)).startswith("250")  # type: ignore[arg-type]
+    [stored] = os.listdir(tmp_path)
+    assert (tmp_path / stored).read_bytes().startswith(return_path)
