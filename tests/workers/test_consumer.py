@@ -125,7 +125,7 @@ async def working(window: float) -> AsyncIterator[tuple[Consumer, list[list[byte
 
 
 async def test_a_batch_that_is_not_full_gathers_for_the_batch_window_and_a_full_one_goes_at_once() -> None:
-    async with working(0.3) as (quiet, batches):
+    async with working(1.0) as (quiet, batches):
         await quiet._on_message(cast(Any, Message(b"a", "c")))
         await asyncio.sleep(0.05)
         await quiet._on_message(cast(Any, Message(b"b", "c")))
@@ -137,7 +137,7 @@ async def test_a_batch_that_is_not_full_gathers_for_the_batch_window_and_a_full_
         await quiet._on_message(cast(Any, Message(b"d", "c")))
         await asyncio.sleep(0.1)
         assert len(batches) == 1
-        await asyncio.sleep(0.35)  # the window has passed: it goes alone
+        await asyncio.sleep(1.0)  # the window has passed: it goes alone
         assert batches == [[b"a", b"b", b"c"], [b"d"]]
 
 
