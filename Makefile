@@ -77,8 +77,9 @@ bench-scale: preflight ## drain 20,000 commands with 1 worker and autoscaled; wr
 
 loadtest: $(LOAD_STAMP) ## locust against a running instance (USERS, SPAWN_RATE, DURATION, RATE, PROCESSES, HOST); then the books
 	@case "$(USERS)" in ''|*[!0-9]*|0) echo "USERS must be a whole number above 0, not '$(USERS)'."; exit 2;; esac
+	@case "$(HOST)" in http://?*|https://?*) ;; *) echo "HOST must be a URL such as http://127.0.0.1:8000, not '$(HOST)'."; exit 2;; esac
 	@curl -fsS -o /dev/null --max-time 5 $(HOST)/health || { echo "Nothing answers at $(HOST)/health: start the service (make run) or point HOST at it."; exit 2; }
-	@mkdir -p var/loadtest && rm -f var/loadtest/accepted-*.txt var/loadtest/answers-*.txt var/loadtest/cpu-*.txt var/loadtest/stats_final.csv
+	@rm -rf var/loadtest && mkdir -p var/loadtest
 	LOADTEST_RATE=$(RATE) $(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary -u $(USERS) -r $(SPAWN_RATE) \
 		-t $(DURATION) --host $(HOST) $(if $(PROCESSES),--processes $(PROCESSES)) --stop-timeout 10 \
 		--html var/loadtest/report.html --csv var/loadtest/stats --csv-full-history --exit-code-on-error 0

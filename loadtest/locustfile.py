@@ -176,6 +176,7 @@ def login(user: FastHttpUser, account: dict[str, str], attempts: int = 8) -> str
     for attempt in range(attempts):
         with user.client.post("/auth", json={"cpf": account["cpf"], "password": account["password"]},
                               name="/auth", catch_response=True) as answer:
+            ANSWERS["/auth", answer.status_code] += 1
             if answer.status_code == 200:
                 answer.success()
                 return str(answer.json()["access_token"])
