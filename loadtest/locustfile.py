@@ -4,9 +4,9 @@ Each simulated customer logs in once (as its own demo user from loadtest/users.c
 lists companies, asks for activations at random companies, looks at and lists its own,
 and cancels some. Simulated super-users list pending activations and approve or refuse
 them. Every 202 is written down (var/loadtest/accepted-<pid>.txt) so that the books can
-be balanced afterwards, and how many answers of each status each request got
-(answers-<pid>.txt: a 409 is an expected answer, not a failure, but not an accepted command
-either) (`python -m loadtest.report`, run by `make loadtest`); as locust
+be balanced afterwards (`python -m loadtest.report`, run by `make loadtest`), and so is how
+many answers of each status each request got (answers-<pid>.txt: a 409 is expected, not a
+failure, but no accepted command either); as locust
 quits, its final figures go beside its CSV files (`<prefix>_final.csv`) for the report.
 
 Environment: LOADTEST_RATE (tasks per second per simulated user, default 0.2),

@@ -26,8 +26,8 @@ from loadtest.books import balance, settle
 COLUMNS = ["Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%", "Max Response Time"]  # ms
 
 
-def acceptance(stats_csv: Path) -> list[str]:
-    rows = list(csv.DictReader(stats_csv.open()))
+def acceptance(rows: list[dict[str, str]]) -> list[str]:
+    """locust's stats rows as a table (changes `rows`' number formats)."""
     for row in rows:  # locust writes floats with all their digits
         for column in ("Requests/s", "Max Response Time"):
             row[column] = f"{float(row[column]):.1f}" if column == "Requests/s" else f"{float(row[column]):.0f}"
@@ -147,7 +147,9 @@ async def run(folder: Path, timeout: float) -> int:
         sys.stderr.write(f"No load-test results in {folder}/ (no stats_final.csv or stats_stats.csv): "
                          "run `make loadtest` first.\n")
         return 2
-    out = [title, *acceptance(stats), "", *answers(folder), "",
+    rows = list(csv.DictReader(stats.open()))
+    requests, failures = totals(rows)
+    out = [title, *acceptance(rows), "", *answers(folder), "",
            steady_state(folder / "stats_stats_history.csv"), cpu(folder)]
     settled = await settle(settings.database_url, ids, timeout)
     out.append(await completion(settings.database_url, ids))
@@ -155,7 +157,6 @@ async def run(folder: Path, timeout: float) -> int:
     out += ["", *books.lines()]
     if not settled:
         out.append(f"NOT SETTLED after {timeout:.0f} s: commands without an event or e-mails still pending")
-    requests, failures = totals(stats)
     if failures:
         out.append(f"FAILED: {failures} of {requests} requests failed; see {folder}/stats_failures.csv.")
     elif not requests:
@@ -166,9 +167,9 @@ async def run(folder: Path, timeout: float) -> int:
     return 0 if books.balanced and requests and not failures else 1
 
 
-def totals(stats_csv: Path) -> tuple[int, int]:
+def totals(rows: list[dict[str, str]]) -> tuple[int, int]:
     """(requests, failures) of the run, from locust's Aggregated row."""
-    for row in csv.DictReader(stats_csv.open()):
+    for row in rows:
         if row["Name"] == "Aggregated":
             return int(row["Request Count"]), int(row["Failure Count"])
     return 0, 0

@@ -18,6 +18,9 @@ from models.messages import DEAD_LETTER_EXCHANGE, dead_letter_queue, delay_for, 
 from workers import topology
 from workers.broker import Broker
 
+# What a call on a channel raises once RabbitMQ dropped the connection under it.
+CHANNEL_GONE = (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError)
+
 log = logging.getLogger(__name__)
 
 # One outcome per message of a batch, in order: None when it is done, else what stopped it.
@@ -95,7 +98,7 @@ class Consumer:
         # Stop taking work, finish the batch in hand, then let the broker requeue the rest.
         try:
             await queue.cancel(tag)
-        except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
+        except CHANNEL_GONE as exc:
             # Lost with the connection (RabbitMQ restarting): nothing is delivered on it any
             # more, and what it held unacknowledged goes back to the queue.
             log.warning("Could not cancel the consumer of %s (%r); its channel is gone with the connection.",
@@ -113,7 +116,7 @@ class Consumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await work
         # Gone with the connection, if RabbitMQ is restarting.
-        with contextlib.suppress(aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError):
+        with contextlib.suppress(*CHANNEL_GONE):
             await channel.close()
         log.info("Consumer of %s stopped: %s.", self.queue,
                  ", ".join(f"{n} {k}" for k, n in self.counts.items()))
